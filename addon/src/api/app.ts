@@ -1,0 +1,41 @@
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import type { Journal } from '../journal/journal.js';
+import type { Session } from '../session/session.js';
+import type { SimulatorEngine } from '../engine/simulator.js';
+import { requireApiKey } from './auth.js';
+import { errorHandler, notFound } from './errors.js';
+import { eventRoutes } from './routes/events.js';
+import { publicRoutes } from './routes/health.js';
+import { sessionRoutes } from './routes/session.js';
+import { simulatorRoutes } from './routes/simulator.js';
+
+export interface AppDependencies {
+  version: string;
+  apiKey: string;
+  session: Session;
+  journal: Journal;
+  /** Present only with the simulator engine; its routes do not exist otherwise. */
+  simulator: SimulatorEngine | null;
+  logger: Logger;
+  shutdown: AbortSignal;
+}
+
+export const JSON_BODY_LIMIT = '1mb';
+
+export function createApp(deps: AppDependencies): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use(publicRoutes(deps.session, deps.version));
+  app.use(requireApiKey(deps.apiKey));
+  app.use(express.json({ limit: JSON_BODY_LIMIT, strict: true }));
+  app.use(sessionRoutes(deps.session));
+  app.use(eventRoutes(deps.journal, deps.shutdown));
+  if (deps.simulator) app.use(simulatorRoutes(deps.simulator));
+  app.use(notFound);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,55 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+
+/** An error whose code and message are meant for the caller: `{"error": {"code", "message"}}`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function errorBody(code: string, message: string): { error: { code: string; message: string } } {
+  return { error: { code, message } };
+}
+
+export const notFound: RequestHandler = (req, res) => {
+  res.status(404).json(errorBody('not_found', `There is no route ${req.method} ${req.path}. See /openapi.json for the API.`));
+};
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+/** Turns anything thrown into the contract's error body: never HTML, never a stack trace. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, _req, res, _next) => {
+    if (err instanceof ApiError) {
+      res.status(err.status).json(errorBody(err.code, err.message));
+      return;
+    }
+    const parserError = err as BodyParserError;
+    if (parserError?.type === 'entity.too.large') {
+      res.status(413).json(errorBody('payload_too_large', 'The request body is too large. JSON bodies may be at most 1 MB.'));
+      return;
+    }
+    if (parserError?.type === 'entity.parse.failed') {
+      res.status(400).json(errorBody('invalid_json', 'The request body is not valid JSON.'));
+      return;
+    }
+    if (parserError?.type === 'encoding.unsupported' || parserError?.type === 'charset.unsupported') {
+      res.status(415).json(errorBody('unsupported_encoding', 'Send the body as UTF-8 JSON.'));
+      return;
+    }
+    if (typeof parserError?.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
+      res.status(parserError.status).json(errorBody('bad_request', 'The request could not be read.'));
+      return;
+    }
+    logger.error({ err: err instanceof Error ? err.message : String(err) }, 'unexpected error while serving a request');
+    res.status(500).json(errorBody('internal_error', 'The add-on hit an unexpected error. Check the add-on log and try again.'));
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * Entry point: `npm start`, in development and in the add-on container alike.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { apiKeyFilePath, resolveApiKey } from './api-key.js';
+import { createApp } from './api/app.js';
+import { openAuthStore } from './auth/auth-store.js';
+import { openMessageStore } from './auth/message-store.js';
+import { BaileysEngine } from './engine/baileys.js';
+import { DEFAULT_SIMULATOR_TIMING, SimulatorEngine } from './engine/simulator.js';
+import type { Engine } from './engine/types.js';
+import { Journal } from './journal/journal.js';
+import { createLogger } from './logger.js';
+import { Session } from './session/session.js';
+import { loadSettings, SettingsError } from './settings.js';
+
+const SHUTDOWN_DEADLINE_MS = 4_500;
+
+function packageVersion(): string {
+  const path = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+}
+
+function simulatorTiming(env: NodeJS.ProcessEnv): typeof DEFAULT_SIMULATOR_TIMING {
+  const number = (value: string | undefined, fallback: number): number => {
+    const parsed = Number(value);
+    return value !== undefined && Number.isFinite(parsed) && parsed > 0 ? parsed : fallback;
+  };
+  return {
+    firstQrTtlMs: number(env.WA_SIMULATOR_QR_TTL_MS, DEFAULT_SIMULATOR_TIMING.firstQrTtlMs),
+    nextQrTtlMs: number(env.WA_SIMULATOR_QR_TTL_MS, DEFAULT_SIMULATOR_TIMING.nextQrTtlMs),
+    qrCodes: number(env.WA_SIMULATOR_QR_CODES, DEFAULT_SIMULATOR_TIMING.qrCodes),
+  };
+}
+
+async function main(): Promise<void> {
+  let settings;
+  try {
+    settings = loadSettings();
+  } catch (err) {
+    if (err instanceof SettingsError) {
+      process.stderr.write(`Invalid settings: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(settings.logLevel);
+  const version = packageVersion();
+  await mkdir(settings.dataDir, { recursive: true });
+
+  const { key: apiKey, generated } = resolveApiKey(settings.apiKey, settings.dataDir);
+  if (generated) logger.info({ file: apiKeyFilePath(settings.dataDir) }, 'generated a new API key and stored it');
+
+  const journal = await Journal.open(
+    join(settings.dataDir, 'journal'),
+    { maxEvents: settings.journalMaxEvents, maxAgeMs: settings.journalMaxAgeDays * 86_400_000 },
+    logger.child({ module: 'journal' }),
+  );
+  const auth = await openAuthStore(join(settings.dataDir, 'auth'), logger.child({ module: 'auth' }));
+  const messages = await openMessageStore(join(settings.dataDir, 'messages'), {}, logger.child({ module: 'messages' }));
+
+  const simulator =
+    settings.engine === 'simulator'
+      ? new SimulatorEngine(auth, messages, logger.child({ module: 'simulator' }), simulatorTiming(process.env))
+      : null;
+  const engine: Engine =
+    simulator ??
+    new BaileysEngine({
+      auth,
+      messages,
+      logger: logger.child({ module: 'baileys' }),
+      markOnline: settings.markOnline,
+      waWebSocketUrl: settings.waWebSocketUrl ?? undefined,
+    });
+
+  const session = new Session({ engine, append: (event) => journal.append(event), logger: logger.child({ module: 'session' }) });
+  const shutdownController = new AbortController();
+  const app = createApp({
+    version,
+    apiKey,
+    session,
+    journal,
+    simulator,
+    logger: logger.child({ module: 'api' }),
+    shutdown: shutdownController.signal,
+  });
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const listening = app.listen(settings.port, settings.host, (err?: Error) => (err ? reject(err) : resolve(listening)));
+  });
+  // Long-polls last up to 60 s; keep idle sockets a little longer so clients are not cut mid-wait.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  session.start();
+  logger.info({ host: settings.host, port: settings.port, engine: engine.kind, version }, 'WhatsApp add-on service listening');
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const deadline = setTimeout(() => {
+      logger.error('shutdown took too long; exiting anyway');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    shutdownController.abort();
+    server.close();
+    server.closeIdleConnections();
+    await session.stop();
+    await Promise.allSettled([journal.close(), auth.flush(), messages.flush()]);
+    server.closeAllConnections();
+    clearTimeout(deadline);
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`The WhatsApp add-on service could not start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

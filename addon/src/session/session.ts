@@ -1,0 +1,258 @@
+/**
+ * The one WhatsApp session: a state machine over engine connections. It decides when to reconnect
+ * (and when not to), journals every state change, and is the only writer of normalised events.
+ */
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { Account, CloseInfo, DisconnectReasonName, Engine, EngineConnection } from '../engine/types.js';
+import { reconnectPolicy } from '../engine/disconnect.js';
+import type { ConnectionState, JournalInput } from '../journal/types.js';
+import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+
+export interface QrView {
+  code: string;
+  expires_at: string;
+}
+
+export interface DisconnectView {
+  reason: DisconnectReasonName;
+  message: string;
+  at: string;
+}
+
+export interface SessionView {
+  state: ConnectionState;
+  me: Account | null;
+  qr: QrView | null;
+  pairing_code: string | null;
+  last_disconnect: DisconnectView | null;
+  since: string;
+}
+
+export type JournalAppend = (event: JournalInput) => Promise<unknown>;
+
+export class SessionError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+interface SessionOptions {
+  engine: Engine;
+  append: JournalAppend;
+  logger: Logger;
+  backoff?: BackoffOptions;
+  random?: () => number;
+  /** How long a pairing-code request waits for the socket to be ready for it. */
+  pairingReadyTimeoutMs?: number;
+}
+
+export class Session extends EventEmitter<{ change: [SessionView] }> {
+  private readonly engine: Engine;
+  private readonly append: JournalAppend;
+  private readonly logger: Logger;
+  private readonly backoff: Backoff;
+  private readonly pairingReadyTimeoutMs: number;
+
+  private connection: EngineConnection | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private openedAt: number | null = null;
+  private stopped = true;
+  private everConnected = false;
+
+  private view: SessionView = {
+    state: 'starting',
+    me: null,
+    qr: null,
+    pairing_code: null,
+    last_disconnect: null,
+    since: new Date().toISOString(),
+  };
+
+  constructor(options: SessionOptions) {
+    super();
+    this.engine = options.engine;
+    this.append = options.append;
+    this.logger = options.logger;
+    this.backoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF, options.random);
+    this.pairingReadyTimeoutMs = options.pairingReadyTimeoutMs ?? 15_000;
+  }
+
+  snapshot(): SessionView {
+    return { ...this.view };
+  }
+
+  get state(): ConnectionState {
+    return this.view.state;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.connect('starting');
+  }
+
+  /** Close the socket without unlinking the device; nothing reconnects afterwards. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.clearReconnectTimer();
+    const connection = this.connection;
+    this.connection = null;
+    if (connection) await connection.close();
+  }
+
+  /** Drop and re-open the socket, keeping credentials. Also leaves `logged_out` to pair anew. */
+  async restart(): Promise<void> {
+    await this.stop();
+    this.backoff.reset();
+    this.stopped = false;
+    this.connect('starting');
+  }
+
+  /** Unlink this device, wipe its credentials and start a fresh pairing. */
+  async logout(): Promise<void> {
+    this.stopped = true;
+    this.clearReconnectTimer();
+    const connection = this.connection;
+    this.connection = null;
+    if (connection) {
+      try {
+        if (this.view.state === 'connected') await connection.logout();
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message }, 'WhatsApp did not confirm the logout; wiping credentials anyway');
+      }
+      await connection.close();
+    }
+    await this.engine.clearCredentials();
+    this.view.me = null;
+    this.everConnected = false;
+    this.view.last_disconnect = { reason: 'loggedOut', message: 'Logged out on request.', at: new Date().toISOString() };
+    this.backoff.reset();
+    this.stopped = false;
+    this.connect('starting', 'loggedOut');
+  }
+
+  /** Link by typing a code on the phone instead of scanning the QR code. */
+  async requestPairingCode(phoneDigits: string): Promise<string> {
+    if (this.view.state === 'connected') {
+      throw new SessionError('already_linked', 'This add-on is already linked to a WhatsApp account. Log out first to link another one.', 409);
+    }
+    if (this.view.state !== 'pairing') {
+      if (this.view.state === 'logged_out' || this.stopped || this.connection === null) await this.restart();
+      await this.waitForState('pairing', this.pairingReadyTimeoutMs);
+    }
+    const connection = this.connection;
+    if (!connection) throw new SessionError('not_ready', 'The WhatsApp connection is not ready for pairing yet. Try again in a few seconds.', 503);
+    const code = await connection.requestPairingCode(phoneDigits);
+    this.update({ pairing_code: code });
+    return code;
+  }
+
+  private waitForState(state: ConnectionState, timeoutMs: number): Promise<void> {
+    if (this.view.state === state) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('change', listener);
+        reject(new SessionError('not_ready', 'WhatsApp did not become ready for pairing in time. Try again in a minute.', 503));
+      }, timeoutMs);
+      const listener = (view: SessionView): void => {
+        if (view.state !== state) return;
+        clearTimeout(timer);
+        this.off('change', listener);
+        resolve();
+      };
+      this.on('change', listener);
+    });
+  }
+
+  private connect(state: ConnectionState, reason: string | null = null): void {
+    this.clearReconnectTimer();
+    this.setState(state, reason, { qr: null, pairing_code: null });
+    this.openedAt = null;
+    const connection = this.engine.connect({
+      onQr: (code, ttlMs) => {
+        if (this.connection !== connection) return;
+        this.setState('pairing', null, {
+          qr: { code, expires_at: new Date(Date.now() + ttlMs).toISOString() },
+        });
+      },
+      onOpen: (account) => {
+        if (this.connection !== connection) return;
+        this.openedAt = Date.now();
+        this.everConnected = true;
+        this.logger.info('WhatsApp connected');
+        this.setState('connected', null, { me: account, qr: null, pairing_code: null });
+      },
+      onClose: (info) => {
+        if (this.connection !== connection) return;
+        this.connection = null;
+        void this.handleClose(info);
+      },
+      onEvent: (event) => {
+        this.append(event).catch((err: unknown) => {
+          this.logger.error({ err: (err as Error).message, type: event.type }, 'could not journal an event');
+        });
+      },
+    });
+    this.connection = connection;
+  }
+
+  private async handleClose(info: CloseInfo): Promise<void> {
+    const upFor = this.openedAt === null ? 0 : Date.now() - this.openedAt;
+    this.openedAt = null;
+    this.backoff.connectionEnded(upFor);
+    const policy = reconnectPolicy(info.reason);
+    this.view.last_disconnect = { reason: info.reason, message: policy.explanation, at: new Date().toISOString() };
+    this.logger.info({ reason: info.reason, statusCode: info.statusCode, action: policy.action }, 'WhatsApp connection closed');
+    if (this.stopped) return;
+
+    if (policy.wipeCredentials) {
+      await this.engine.clearCredentials();
+      this.view.me = null;
+      this.everConnected = false;
+    }
+    switch (policy.action) {
+      case 'reconnect-now':
+        this.connect(this.everConnected ? 'reconnecting' : 'starting', info.reason);
+        return;
+      case 'reconnect-backoff': {
+        const delay = this.backoff.nextDelayMs();
+        this.logger.info({ delayMs: delay, attempt: this.backoff.attempts }, 'reconnecting to WhatsApp after a pause');
+        this.setState('reconnecting', info.reason, { qr: null, pairing_code: null });
+        this.reconnectTimer = setTimeout(() => {
+          this.reconnectTimer = null;
+          if (!this.stopped) this.connect('reconnecting', info.reason);
+        }, delay);
+        return;
+      }
+      case 'logged-out':
+      case 'stop':
+        this.setState('logged_out', info.reason, { qr: null, pairing_code: null });
+        return;
+    }
+  }
+
+  private clearReconnectTimer(): void {
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+  }
+
+  private setState(state: ConnectionState, reason: string | null, patch: Partial<SessionView> = {}): void {
+    const changed = state !== this.view.state;
+    this.view = { ...this.view, ...patch, state, since: changed ? new Date().toISOString() : this.view.since };
+    if (changed) {
+      this.append({ type: 'connection', data: { state, reason } }).catch((err: unknown) => {
+        this.logger.error({ err: (err as Error).message }, 'could not journal a connection change');
+      });
+    }
+    this.emit('change', this.snapshot());
+  }
+
+  private update(patch: Partial<SessionView>): void {
+    this.view = { ...this.view, ...patch };
+    this.emit('change', this.snapshot());
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Crash-safe file helpers. A file replaced with writeFileAtomic is, after a crash at any instant,
+ * either its complete old version or its complete new version; never a mix or a truncated file.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** Temp files carry this marker so leftovers from a crash can be recognised and removed. */
+const TEMP_MARKER = '.tmp-';
+
+export interface WriteFileAtomicOptions {
+  mode?: number;
+}
+
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: WriteFileAtomicOptions = {},
+): Promise<void> {
+  const tempPath = join(dirname(path), `${basename(path)}${TEMP_MARKER}${randomBytes(6).toString('hex')}`);
+  const handle = await open(tempPath, 'w', options.mode ?? 0o600);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await unlink(tempPath).catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
+  try {
+    await rename(tempPath, path);
+  } catch (error) {
+    await unlink(tempPath).catch(() => undefined);
+    throw error;
+  }
+  // The rename is only durable once the directory entry itself has reached the disk.
+  await fsyncDirectory(dirname(path));
+}
+
+/** Makes creations, renames and deletions inside `dir` durable. */
+export async function fsyncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The file's contents, or undefined when it does not exist. */
+export async function readFileIfExists(path: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Deletes a file; a file that is already gone is not an error. */
+export async function removeFileIfExists(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}
+
+/** Removes temp files a crash left behind in `dir` (they are never the authoritative copy). */
+export async function removeStaleTempFiles(dir: string): Promise<number> {
+  const names = await readdir(dir);
+  const stale = names.filter((name) => name.includes(TEMP_MARKER));
+  await Promise.all(stale.map((name) => removeFileIfExists(join(dir, name))));
+  return stale.length;
+}
+
+export function isNotFound(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as NodeJS.ErrnoException).code === 'ENOENT';
+}

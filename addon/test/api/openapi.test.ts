@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { OpenApiChecker } from '../helpers/openapi.js';
+import { startService, type RunningService } from '../helpers/service.js';
+
+describe('openapi.json matches what the server really answers', () => {
+  let service: RunningService;
+  let spec: OpenApiChecker;
+  before(async () => {
+    service = await startService();
+    spec = await OpenApiChecker.fetch(service.url);
+  });
+  after(async () => service.dispose());
+
+  it('documents every route with the bearer scheme except the public two', () => {
+    for (const [method, path] of spec.operations()) {
+      const operation = (spec.document.paths as Record<string, Record<string, { security?: unknown[] }>>)[path]![method.toLowerCase()]!;
+      const isPublic = path === '/health' || path === '/openapi.json';
+      assert.deepEqual(operation.security, isPublic ? [] : [{ bearer: [] }], `${method} ${path}`);
+    }
+  });
+
+  it('every real response of a whole pairing and messaging session matches its schema', async () => {
+    const req = (method: string, path: string, body?: unknown) => service.request(method, path, body);
+    await spec.checkResponse('GET', '/health', await fetch(`${service.url}/health`));
+    await spec.checkResponse('GET', '/v1/session', await req('GET', '/v1/session'));
+    await service.waitForState('pairing');
+    await spec.checkResponse('GET', '/v1/session', await req('GET', '/v1/session'));
+    await spec.checkResponse('POST', '/v1/simulator/incoming', await req('POST', '/v1/simulator/incoming', { from: '+15550000002', text: 'hi' }));
+    await spec.checkResponse('POST', '/v1/simulator/disconnect', await req('POST', '/v1/simulator/disconnect', { reason: 'nope' }));
+    const code = await spec.checkResponse('POST', '/v1/session/pairing-code', await req('POST', '/v1/session/pairing-code', { phone_number: '+1 555 000 0001' }));
+    assert.match(String(code.code), /^[A-Z0-9]{8}$/);
+    await spec.checkResponse('POST', '/v1/simulator/scan', await req('POST', '/v1/simulator/scan', {}));
+    await service.waitForState('connected');
+    const connected = await spec.checkResponse('GET', '/v1/session', await req('GET', '/v1/session'));
+    assert.equal((connected.me as { phone: string }).phone, '+15550000001');
+    await spec.checkResponse('POST', '/v1/simulator/scan', await req('POST', '/v1/simulator/scan', {}));
+    await spec.checkResponse('POST', '/v1/session/pairing-code', await req('POST', '/v1/session/pairing-code', { phone_number: '+15550000001' }));
+
+    const kinds: Array<Record<string, unknown>> = [
+      { text: 'hello' },
+      { kind: 'image', caption: 'door', media: { mimetype: 'image/jpeg', size: 1234 } },
+      { kind: 'location', location: { latitude: 52.5, longitude: 13.4, name: 'Home' } },
+      { kind: 'contact', contact: { name: 'Ann', phone: '+15550000009' } },
+      { kind: 'poll', poll: { question: 'Pizza?', options: ['yes', 'no'] } },
+      { kind: 'reaction', reaction: { message_id: 'ABC', emoji: '👍' } },
+      { chat: '120363000000000001@g.us', text: 'group hello' },
+    ];
+    for (const fields of kinds) {
+      await spec.checkResponse('POST', '/v1/simulator/incoming', await req('POST', '/v1/simulator/incoming', { from: '+15550000002', ...fields }));
+    }
+    const page = await spec.checkResponse('GET', '/v1/events', await req('GET', '/v1/events?after=0&limit=1000'));
+    const types = new Set((page.events as Array<{ type: string }>).map((e) => e.type));
+    assert.ok(types.has('message') && types.has('connection'));
+    await spec.checkResponse('GET', '/v1/simulator/outbox', await req('GET', '/v1/simulator/outbox'));
+    await spec.checkResponse('POST', '/v1/simulator/incoming', await req('POST', '/v1/simulator/incoming', { from: 'x' }));
+    await spec.checkResponse('POST', '/v1/session/restart', await req('POST', '/v1/session/restart'));
+    await service.waitForState('connected');
+    await spec.checkResponse('POST', '/v1/simulator/disconnect', await req('POST', '/v1/simulator/disconnect', { reason: 'connectionLost' }));
+    await spec.checkResponse('POST', '/v1/session/logout', await req('POST', '/v1/session/logout'));
+    await spec.checkResponse('GET', '/v1/events', await req('GET', '/v1/events?limit=0'));
+    await spec.checkResponse('GET', '/v1/session', await fetch(`${service.url}/v1/session`));
+
+    const unchecked = spec.operations().filter(([m, p]) => !spec.checked.has(`${m} ${p}`) && p !== '/openapi.json');
+    assert.deepEqual(unchecked, [], 'every documented route was exercised');
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * Runs the real service (`dist/src/main.js`, what `npm start` runs) as a child process on a free
+ * loopback port, for tests that go through real HTTP.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ADDON_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const MAIN = join(ADDON_ROOT, 'dist', 'src', 'main.js');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export interface ServiceOptions {
+  dataDir?: string;
+  apiKey?: string | null;
+  engine?: 'simulator' | 'baileys';
+  env?: Record<string, string>;
+  port?: number;
+}
+
+export class RunningService {
+  output = '';
+  private exited: Promise<number | null>;
+
+  constructor(
+    readonly process: ChildProcess,
+    readonly url: string,
+    readonly apiKey: string | null,
+    readonly dataDir: string,
+    private readonly ownsDataDir: boolean,
+  ) {
+    process.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    process.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    this.exited = new Promise((resolve) => process.once('exit', (code) => resolve(code)));
+  }
+
+  headers(extra: Record<string, string> = {}): Record<string, string> {
+    return { ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}), ...extra };
+  }
+
+  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    return fetch(`${this.url}${path}`, {
+      method,
+      headers: this.headers(body === undefined ? headers : { 'content-type': 'application/json', ...headers }),
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  }
+
+  async json<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await this.request(method, path, body);
+    const parsed = (await response.json()) as T;
+    if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${JSON.stringify(parsed)}`);
+    return parsed;
+  }
+
+  /** Poll until `check` passes or the time is up. */
+  async waitFor<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const result = await check();
+      if (result) return result;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n--- service output ---\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  async waitForState(state: string, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+    return this.waitFor(`session state ${state}`, async () => {
+      const session = await this.json('GET', '/v1/session');
+      return session.state === state ? session : null;
+    }, timeoutMs);
+  }
+
+  /** Graceful stop; resolves with the exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill(signal);
+    return this.exited;
+  }
+
+  async kill(): Promise<void> {
+    await this.stop('SIGKILL');
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop('SIGKILL');
+    if (this.ownsDataDir) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+export async function startService(options: ServiceOptions = {}): Promise<RunningService> {
+  const ownsDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'wa-service-'));
+  const apiKey = options.apiKey === undefined ? randomBytes(16).toString('hex') : options.apiKey;
+  const port = options.port ?? (await freePort());
+  const child = spawn(process.execPath, [MAIN], {
+    cwd: ADDON_ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      WA_DATA_DIR: dataDir,
+      WA_HOST: '127.0.0.1',
+      WA_PORT: String(port),
+      WA_ENGINE: options.engine ?? 'simulator',
+      WA_LOG_LEVEL: 'debug',
+      ...(apiKey ? { WA_API_KEY: apiKey } : {}),
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const service = new RunningService(child, `http://127.0.0.1:${port}`, apiKey, dataDir, ownsDataDir);
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}\n${service.output}`);
+    try {
+      const response = await fetch(`${service.url}/health`);
+      if (response.ok) return service;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await service.dispose();
+      throw new Error(`service did not answer /health in time\n${service.output}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
