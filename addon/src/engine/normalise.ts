@@ -36,19 +36,21 @@ import type {
 } from '../journal/types.js';
 import { decryptVoteWithCandidates, pollDefinitionOf, selectedOptionNames } from './poll-crypto.js';
 
+type MaybePromise<T> = T | Promise<T>;
+
 /** What the normaliser needs to know beyond the message itself. */
 export interface NormaliseContext {
   /** Our own phone-number jid without device suffix, once paired. */
   readonly ownJid: string | null;
   /** Our own LID without device suffix, when WhatsApp has told us. */
-  readonly ownLid: string | null;
-  phoneJidForLid(lid: string): Promise<string | null>;
-  lidForPhoneJid(phoneJid: string): Promise<string | null>;
-  groupSubject(groupJid: string): Promise<string | null>;
-  /** The content of an earlier message (the poll a vote refers to). */
-  messageContent(key: WAMessageKey): Promise<proto.IMessage | undefined>;
+  readonly ownLid?: string | null;
+  phoneJidForLid(lid: string): MaybePromise<string | null>;
+  lidForPhoneJid?(phoneJid: string): MaybePromise<string | null>;
+  groupSubject(groupJid: string): MaybePromise<string | null>;
+  /** The content of an earlier message: the poll a vote refers to. Without it, votes are dropped. */
+  messageContent?(key: WAMessageKey): MaybePromise<proto.IMessage | null | undefined>;
   /** Told why a message that looked real was dropped; never given message text. */
-  readonly logger?: Pick<Logger, 'debug' | 'warn'>;
+  readonly logger?: Pick<Logger, 'warn'>;
 }
 
 export interface StaticContextOptions {
@@ -58,7 +60,7 @@ export interface StaticContextOptions {
   lidToPhone?: Readonly<Record<string, string>>;
   groupSubjects?: Readonly<Record<string, string>>;
   messageContent?: (key: WAMessageKey) => proto.IMessage | undefined;
-  logger?: Pick<Logger, 'debug' | 'warn'>;
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /** A context backed by fixed tables, for the simulator and tests. */
@@ -246,7 +248,7 @@ async function pollVoteFields(
   const pollKey = update.pollCreationMessageKey;
   const pollId = pollKey?.id;
   if (!pollKey || !pollId || !update.vote) return null;
-  const stored = await ctx.messageContent(pollKey);
+  const stored = await ctx.messageContent?.(pollKey);
   const poll = stored ? pollDefinitionOf(unwrapContent(stored) ?? stored) : null;
   const secret = stored?.messageContextInfo?.messageSecret ?? unwrapContent(stored)?.messageContextInfo?.messageSecret;
   if (!stored || !poll || !secret) {
@@ -290,7 +292,7 @@ async function identitiesOf(
   if (!jid) return [];
   const identities = [jid];
   if (alt) identities.push(alt);
-  const other = isLidUser(jid) ? await ctx.phoneJidForLid(jid) : await ctx.lidForPhoneJid(jid);
+  const other = isLidUser(jid) ? await ctx.phoneJidForLid(jid) : await ctx.lidForPhoneJid?.(jid);
   if (other) identities.push(other);
   return identities;
 }

@@ -11,7 +11,7 @@ import type { DurableAuthState } from '../auth/auth-store.js';
 import type { MessageStore } from '../auth/message-store.js';
 import { bareJid, jidToPhone } from '../util/phone.js';
 import { reasonStatusCode } from './disconnect.js';
-import { normaliseMessage, type NormaliseContext } from './normalise.js';
+import { normaliseMessage, staticNormaliseContext, type NormaliseContext } from './normalise.js';
 import type { Account, CloseInfo, ConnectionHandlers, DisconnectReasonName, Engine, EngineConnection } from './types.js';
 import { buildIncomingMessage, type IncomingSpec } from './wa-message-builder.js';
 
@@ -183,7 +183,9 @@ export class SimulatorEngine implements Engine {
   async deliver(spec: IncomingSpec): Promise<string> {
     const connection = this.requireOpen();
     const account = this.linkedAccount()!;
-    const message: WAMessage = buildIncomingMessage(spec, account.jid);
+    const message: WAMessage = buildIncomingMessage(spec, account.jid, {
+      findMessage: (id, chat) => this.messages.get({ remoteJid: chat, id }),
+    });
     this.messages.put(message);
     const data = await normaliseMessage(message, this.normaliseContext(account));
     if (data) connection.handlers.onEvent({ type: 'message', data });
@@ -221,10 +223,11 @@ export class SimulatorEngine implements Engine {
   }
 
   private normaliseContext(account: Account): NormaliseContext {
-    return {
+    return staticNormaliseContext({
       ownJid: account.jid,
-      phoneJidForLid: async () => null,
-      groupSubject: (jid: string) => this.groupSubjects.get(jid) ?? null,
-    };
+      groupSubjects: Object.fromEntries(this.groupSubjects),
+      messageContent: (key) => this.messages.getMessageContent(key),
+      logger: this.logger,
+    });
   }
 }

@@ -12,7 +12,7 @@
 import { mkdir, open, readdir, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { fsyncDirectory, removeFileIfExists } from '../util/atomic-file.js';
+import { fsyncDirectory, removeFileIfExists, writeAll } from '../util/atomic-file.js';
 import { decodeRecords, encodeRecord } from '../util/framed-records.js';
 import { GroupCommitQueue } from '../util/group-commit.js';
 import type { JournalEvent, JournalInput } from './types.js';
@@ -336,12 +336,4 @@ function parseEvent(payload: string): JournalEvent | undefined {
     typeof candidate.data === 'object' &&
     candidate.data !== null;
   return valid ? (candidate as unknown as JournalEvent) : undefined;
-}
-
-async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) {
-    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
-    offset += bytesWritten;
-  }
 }

@@ -3,7 +3,7 @@
  * either its complete old version or its complete new version; never a mix or a truncated file.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Temp files carry this marker so leftovers from a crash can be recognised and removed. */
@@ -68,12 +68,24 @@ export async function removeFileIfExists(path: string): Promise<void> {
   }
 }
 
-/** Removes temp files a crash left behind in `dir` (they are never the authoritative copy). */
-export async function removeStaleTempFiles(dir: string): Promise<number> {
+/**
+ * Removes temp files a crash left behind in `dir` for files named `prefix…` (a temp file is never
+ * the authoritative copy). Only call it while nothing is writing such files.
+ */
+export async function removeStaleTempFiles(dir: string, prefix = ''): Promise<number> {
   const names = await readdir(dir);
-  const stale = names.filter((name) => name.includes(TEMP_MARKER));
+  const stale = names.filter((name) => name.startsWith(prefix) && name.includes(TEMP_MARKER));
   await Promise.all(stale.map((name) => removeFileIfExists(join(dir, name))));
   return stale.length;
+}
+
+/** Writes all of `bytes` at the handle's position (the end, for files opened to append). */
+export async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
+    offset += bytesWritten;
+  }
 }
 
 export function isNotFound(error: unknown): boolean {

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { MESSAGE_KINDS, type MessageKind } from '../../journal/types.js';
 import { DEFAULT_SIMULATED_PHONE, SimulatorStateError, type SimulatorEngine } from '../../engine/simulator.js';
 import type { DisconnectReasonName } from '../../engine/types.js';
-import type { IncomingSpec } from '../../engine/wa-message-builder.js';
+import { IncomingSpecError, type IncomingSpec } from '../../engine/wa-message-builder.js';
 import { PhoneNumberError, phoneToJid, toE164 } from '../../util/phone.js';
 import { ApiError } from '../errors.js';
 import {
@@ -138,7 +138,9 @@ function requiredNumber(body: JsonObject, field: string, min: number, max: numbe
 }
 
 function asApiError(err: unknown): unknown {
-  return err instanceof SimulatorStateError ? new ApiError(409, 'invalid_state', err.message) : err;
+  if (err instanceof SimulatorStateError) return new ApiError(409, 'invalid_state', err.message);
+  if (err instanceof IncomingSpecError) return new ApiError(400, 'invalid_request', err.message);
+  return err;
 }
 
 /** Test and demo controls for the simulator engine; never mounted with the real engine. */

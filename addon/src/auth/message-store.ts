@@ -1,0 +1,154 @@
+/**
+ * The most recent messages, kept so Baileys can answer retry requests and decrypt poll votes
+ * (its `getMessage` option) and so received media can be downloaded on demand later.
+ *
+ * Persisted as a snapshot-log (see util/snapshot-log): each put appends the message (concurrent puts
+ * share one write), and once as many messages were appended as the store holds, the retained ones
+ * become the new snapshot. It is a cache: a damaged snapshot is dropped rather than fatal.
+ */
+import { join } from 'node:path';
+import { BufferJSON, proto, type WAMessage, type WAMessageKey } from 'baileys';
+import { pino, type Logger } from 'pino';
+import { removeFileIfExists } from '../util/atomic-file.js';
+import { SnapshotCorruptError, SnapshotLog, type LoadedSnapshotLog } from '../util/snapshot-log.js';
+
+export interface MessageStore {
+  /** Remembers the message (replacing one with the same chat and id); the oldest beyond the limit are forgotten. */
+  put(msg: WAMessage): void;
+  /** By id, and by chat too when `remoteJid` is given. */
+  get(key: { remoteJid?: string | null; id?: string | null }): WAMessage | undefined;
+  /** The content Baileys' `getMessage` option must return. */
+  getMessageContent(key: WAMessageKey): proto.IMessage | undefined;
+  /** Resolves when every put so far is durable. */
+  flush(): Promise<void>;
+}
+
+export interface MessageStoreOptions {
+  maxMessages?: number;
+}
+
+export const DEFAULT_MAX_MESSAGES = 5_000;
+const STORE_NAME = 'messages';
+
+export async function openMessageStore(
+  dir: string,
+  options: MessageStoreOptions = {},
+  logger?: Logger,
+): Promise<MessageStore> {
+  const log = (logger ?? pino({ level: 'silent' })).child({ component: 'message-store' });
+  const { log: storage, snapshot, records } = await openDroppingDamagedSnapshot(dir, log);
+  const store = new BoundedMessageStore(storage, options.maxMessages ?? DEFAULT_MAX_MESSAGES, log);
+  const saved: unknown[] = snapshot === undefined ? [] : (JSON.parse(snapshot, BufferJSON.reviver) as unknown[]);
+  for (const payload of records) saved.push(JSON.parse(payload, BufferJSON.reviver));
+  for (const message of saved) store.remember(reviveMessage(message));
+  log.debug({ messages: store.size }, 'message store opened');
+  return store;
+}
+
+async function openDroppingDamagedSnapshot(dir: string, logger: Logger): Promise<LoadedSnapshotLog> {
+  try {
+    return await SnapshotLog.open(dir, STORE_NAME, logger);
+  } catch (error) {
+    if (!(error instanceof SnapshotCorruptError)) throw error;
+    logger.warn({ err: error }, 'dropping the damaged message cache');
+    await removeFileIfExists(join(dir, `${STORE_NAME}.snapshot`));
+    return SnapshotLog.open(dir, STORE_NAME, logger);
+  }
+}
+
+class BoundedMessageStore implements MessageStore {
+  /** Oldest first: a Map iterates in insertion order and put() re-inserts. */
+  private readonly messages = new Map<string, WAMessage>();
+  /** The newest stored message with each id, for lookups without a chat. */
+  private readonly newestById = new Map<string, string>();
+  private appendsSinceSnapshot = 0;
+  private compactionScheduled = false;
+
+  constructor(
+    private readonly storage: SnapshotLog,
+    private readonly maxMessages: number,
+    private readonly logger: Logger,
+  ) {}
+
+  get size(): number {
+    return this.messages.size;
+  }
+
+  put(msg: WAMessage): void {
+    if (!msg.key?.id) return;
+    this.remember(msg);
+    this.storage
+      .append(JSON.stringify(msg, BufferJSON.replacer))
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'could not persist a message'));
+    this.appendsSinceSnapshot += 1;
+    if (this.appendsSinceSnapshot >= this.maxMessages) this.compact();
+  }
+
+  get(key: { remoteJid?: string | null; id?: string | null }): WAMessage | undefined {
+    if (!key.id) return undefined;
+    if (key.remoteJid) {
+      const exact = this.messages.get(storeKey(key.remoteJid, key.id));
+      if (exact) return exact;
+    }
+    const newest = this.newestById.get(key.id);
+    const candidate = newest === undefined ? undefined : this.messages.get(newest);
+    if (!candidate || !key.remoteJid) return candidate;
+    // The same chat may be addressed by phone number or by LID.
+    const { remoteJid, remoteJidAlt } = candidate.key;
+    return remoteJid === key.remoteJid || remoteJidAlt === key.remoteJid ? candidate : undefined;
+  }
+
+  getMessageContent(key: WAMessageKey): proto.IMessage | undefined {
+    return this.get(key)?.message ?? undefined;
+  }
+
+  flush(): Promise<void> {
+    return this.storage.idle();
+  }
+
+  /** Adds to memory only. */
+  remember(msg: WAMessage): void {
+    const id = msg.key.id;
+    if (!id) return;
+    const key = storeKey(msg.key.remoteJid, id);
+    this.messages.delete(key);
+    this.messages.set(key, msg);
+    this.newestById.set(id, key);
+    for (const [oldestKey, oldest] of this.messages) {
+      if (this.messages.size <= this.maxMessages) break;
+      this.messages.delete(oldestKey);
+      const oldestId = oldest.key.id!;
+      if (this.newestById.get(oldestId) === oldestKey) this.newestById.delete(oldestId);
+    }
+  }
+
+  private compact(): void {
+    if (this.compactionScheduled) return;
+    this.compactionScheduled = true;
+    this.storage
+      .compact(() => {
+        this.appendsSinceSnapshot = 0;
+        return JSON.stringify([...this.messages.values()], BufferJSON.replacer);
+      })
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'could not compact the message cache'))
+      .finally(() => {
+        this.compactionScheduled = false;
+      });
+  }
+}
+
+function storeKey(remoteJid: string | null | undefined, id: string): string {
+  return `${remoteJid ?? ''}\u0000${id}`;
+}
+
+/**
+ * Protobuf classes serialise bytes as base64 and 64-bit numbers as strings; fromObject turns them
+ * back into what Baileys expects. The key keeps Baileys' extra fields (remoteJidAlt, …), which the
+ * protobuf schema does not know.
+ */
+function reviveMessage(saved: unknown): WAMessage {
+  const plain = saved as { key: WAMessageKey };
+  const message = proto.WebMessageInfo.fromObject(plain as Record<string, unknown>) as WAMessage;
+  message.key = plain.key;
+  return message;
+}

@@ -1,0 +1,511 @@
+"""Config flow: connect to the add-on, then link a WhatsApp account to it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from contextlib import suppress
+from dataclasses import dataclass
+from enum import StrEnum
+from html import escape
+import time
+from typing import Any
+
+import voluptuous as vol
+from yarl import URL
+
+from homeassistant.config_entries import (
+    SOURCE_HASSIO,
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+)
+from homeassistant.const import CONF_API_KEY, CONF_URL
+from homeassistant.data_entry_flow import AbortFlow
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+from homeassistant.helpers.service_info.hassio import HassioServiceInfo
+
+from .api import (
+    DEFAULT_PORT,
+    Account,
+    Session,
+    SessionState,
+    WhatsAppApiError,
+    WhatsAppAuthError,
+    WhatsAppClient,
+    WhatsAppError,
+)
+from .const import CONF_PHONE_NUMBER, DOMAIN, phone_from_jid
+
+# How often a pairing in progress looks at the session: the flow should move on
+# within about a second of the phone scanning the code.
+PAIRING_POLL_INTERVAL = 1.0
+# How long the add-on may stay unreachable while a pairing is shown before the
+# flow gives up.
+PAIRING_UNREACHABLE_GRACE = 30.0
+
+URL_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_URL): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.URL)
+        ),
+        vol.Required(CONF_API_KEY): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.PASSWORD)
+        ),
+    }
+)
+API_KEY_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_API_KEY): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.PASSWORD)
+        )
+    }
+)
+PHONE_NUMBER_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_PHONE_NUMBER): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.TEL)
+        )
+    }
+)
+
+
+class PairingOutcome(StrEnum):
+    """How watching a pairing in progress ended."""
+
+    LINKED = "linked"
+    QR_CHANGED = "qr_changed"
+    EXPIRED = "expired"
+    UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True, slots=True)
+class PairingUpdate:
+    """What the pairing watcher saw last."""
+
+    outcome: PairingOutcome
+    session: Session | None
+
+
+def normalize_url(value: str) -> str | None:
+    """Return the add-on URL without a trailing slash, or None if it is not usable."""
+    value = value.strip()
+    if "://" not in value:
+        value = f"http://{value}"
+    try:
+        url = URL(value)
+    except ValueError:
+        return None
+    if url.scheme not in ("http", "https") or not url.host:
+        return None
+    return str(url).rstrip("/")
+
+
+def qr_code_markup(code: str) -> str:
+    """Markdown that the frontend renders as a scannable QR code."""
+    return f'<ha-qr-code data="{escape(code)}" scale="5" margin="2"></ha-qr-code>'
+
+
+def format_pairing_code(code: str) -> str:
+    """Group the code as the phone shows it: `ABCD-EFGH`."""
+    return f"{code[:4]}-{code[4:]}" if len(code) == 8 else code
+
+
+class WhatsAppConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up a WhatsApp account through the WhatsApp add-on."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with nothing known about the add-on."""
+        self._url = ""
+        self._api_key = ""
+        self._session: Session | None = None
+        self._addon_name = "WhatsApp"
+        self._shown_qr: str | None = None
+        self._pairing_code: str | None = None
+        self._pairing_code_error: str | None = None
+        self._watch_task: asyncio.Task[PairingUpdate] | None = None
+        self._linked_here = False
+
+    def _client(self) -> WhatsAppClient:
+        return WhatsAppClient(
+            self._url, self._api_key, async_get_clientsession(self.hass)
+        )
+
+    async def _async_try_connect(
+        self, url: str, api_key: str, errors: dict[str, str]
+    ) -> Session | None:
+        """Check URL and key against the add-on; remember them when they work."""
+        client = WhatsAppClient(url, api_key, async_get_clientsession(self.hass))
+        try:
+            session = await client.session()
+        except WhatsAppAuthError:
+            errors["base"] = "invalid_auth"
+        except WhatsAppError:
+            errors["base"] = "cannot_connect"
+        else:
+            self._url, self._api_key = url, api_key
+            return session
+        return None
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the add-on's address and API key."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if (url := normalize_url(user_input[CONF_URL])) is None:
+                errors[CONF_URL] = "invalid_url"
+            elif session := await self._async_try_connect(
+                url, user_input[CONF_API_KEY], errors
+            ):
+                return await self._async_link(session)
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(
+                URL_SCHEMA, {CONF_URL: (user_input or {}).get(CONF_URL)}
+            ),
+            errors=errors,
+            description_placeholders={"port": str(DEFAULT_PORT)},
+        )
+
+    async def async_step_hassio(
+        self, discovery_info: HassioServiceInfo
+    ) -> ConfigFlowResult:
+        """Take the add-on's address and key from the Supervisor's discovery."""
+        config = discovery_info.config
+        self._url = str(URL.build(scheme="http", host=config["host"], port=int(config["port"])))
+        self._api_key = config[CONF_API_KEY]
+        self._addon_name = discovery_info.name
+        try:
+            session = await self._client().session()
+        except WhatsAppError:
+            return self.async_abort(reason="cannot_connect")
+        if session.is_linked and session.me is not None:
+            await self.async_set_unique_id(session.me.jid)
+            self._abort_if_unique_id_configured(
+                updates={CONF_URL: self._url, CONF_API_KEY: self._api_key}
+            )
+        else:
+            # No account yet: the add-on itself identifies the discovery, so it
+            # is offered once however often the Supervisor announces it.
+            await self.async_set_unique_id(discovery_info.uuid)
+            self._async_abort_entries_match({CONF_URL: self._url})
+        self.context["title_placeholders"] = {"name": discovery_info.name}
+        return await self.async_step_hassio_confirm()
+
+    async def async_step_hassio_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Confirm setting up the discovered add-on; nothing to type."""
+        if user_input is None:
+            self._set_confirm_only()
+            return self.async_show_form(
+                step_id="hassio_confirm",
+                description_placeholders={"addon": self._addon_name},
+            )
+        try:
+            session = await self._client().session()
+        except WhatsAppError:
+            return self.async_abort(reason="cannot_connect")
+        return await self._async_link(session)
+
+    async def _async_link(self, session: Session) -> ConfigFlowResult:
+        """Finish with the linked account, or link one first."""
+        if session.is_linked and session.me is not None:
+            return await self._async_finish(session.me)
+        return await self.async_step_link()
+
+    async def async_step_link(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Offer the two ways WhatsApp links a device."""
+        return self.async_show_menu(
+            step_id="link", menu_options=["pair_qr", "pair_code"]
+        )
+
+    async def _async_prepare_pairing(self) -> Session:
+        """Return the session, restarting it when pairing has ended so codes flow again."""
+        client = self._client()
+        try:
+            session = await client.session()
+            if session.state is SessionState.LOGGED_OUT:
+                session = await client.restart_session()
+        except WhatsAppError as err:
+            raise AbortFlow("cannot_connect") from err
+        return session
+
+    def _start_watching(self, *, shown_qr: str | None, follow_qr: bool) -> None:
+        self._watch_task = self.hass.async_create_background_task(
+            self._async_watch_pairing(shown_qr, follow_qr=follow_qr),
+            f"{DOMAIN} pairing watcher",
+        )
+
+    async def _async_watch_pairing(
+        self, shown_qr: str | None, *, follow_qr: bool
+    ) -> PairingUpdate:
+        """Poll the session until the pairing moves on in a way the flow must show."""
+        client = self._client()
+        last_answer = time.monotonic()
+        while True:
+            await asyncio.sleep(PAIRING_POLL_INTERVAL)
+            try:
+                session = await client.session()
+            except WhatsAppError:
+                if time.monotonic() - last_answer > PAIRING_UNREACHABLE_GRACE:
+                    return PairingUpdate(PairingOutcome.UNREACHABLE, None)
+                continue
+            last_answer = time.monotonic()
+            if session.state is SessionState.CONNECTED and session.me is not None:
+                return PairingUpdate(PairingOutcome.LINKED, session)
+            if session.state is SessionState.LOGGED_OUT:
+                return PairingUpdate(PairingOutcome.EXPIRED, session)
+            if follow_qr and session.qr is not None and session.qr.code != shown_qr:
+                return PairingUpdate(PairingOutcome.QR_CHANGED, session)
+
+    def _take_watch_result(self) -> PairingUpdate | None:
+        """Return the watcher's result once it has one, and forget the watcher."""
+        if self._watch_task is None or not self._watch_task.done():
+            return None
+        update = self._watch_task.result()
+        self._watch_task = None
+        if update.outcome is PairingOutcome.LINKED:
+            self._session = update.session
+            self._linked_here = True
+        return update
+
+    async def async_step_pair_qr(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the QR code until the phone has scanned it, following each new code."""
+        if (update := self._take_watch_result()) is not None:
+            if update.outcome is not PairingOutcome.QR_CHANGED:
+                return self.async_show_progress_done(
+                    next_step_id=_NEXT_STEP_AFTER[update.outcome]
+                )
+            session = update.session
+        elif self._watch_task is None:
+            session = await self._async_prepare_pairing()
+            if session.is_linked and session.me is not None:
+                return await self._async_finish(session.me)
+        if self._watch_task is None:
+            assert session is not None
+            self._shown_qr = session.qr.code if session.qr else None
+            self._start_watching(shown_qr=self._shown_qr, follow_qr=True)
+        assert self._watch_task is not None
+        if self._shown_qr is None:
+            return self.async_show_progress(
+                step_id="pair_qr",
+                progress_action="wait_for_qr",
+                progress_task=self._watch_task,
+            )
+        return self.async_show_progress(
+            step_id="pair_qr",
+            progress_action="scan_qr",
+            description_placeholders={"qr_code": qr_code_markup(self._shown_qr)},
+            progress_task=self._watch_task,
+        )
+
+    async def async_step_qr_expired(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Tell that nobody scanned in time; new codes only on request."""
+        if user_input is None:
+            return self.async_show_form(step_id="qr_expired")
+        return await self.async_step_pair_qr()
+
+    async def async_step_pair_code(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the phone number to link by code instead of QR code."""
+        errors: dict[str, str] = {}
+        reason = ""
+        if self._pairing_code_error is not None:
+            errors["base"] = self._pairing_code_error
+            self._pairing_code_error = None
+        if user_input is not None:
+            try:
+                code = await self._client().request_pairing_code(
+                    user_input[CONF_PHONE_NUMBER]
+                )
+            except WhatsAppApiError as err:
+                if err.code == "invalid_phone_number":
+                    errors[CONF_PHONE_NUMBER] = "invalid_phone_number"
+                elif err.code == "already_linked":
+                    return await self._async_link(await self._async_prepare_pairing())
+                else:
+                    errors["base"] = "pairing_code_failed"
+                    reason = err.message
+            except WhatsAppError:
+                errors["base"] = "cannot_connect"
+            else:
+                self._pairing_code = code
+                return await self.async_step_pair_code_wait()
+        return self.async_show_form(
+            step_id="pair_code",
+            data_schema=self.add_suggested_values_to_schema(
+                PHONE_NUMBER_SCHEMA, user_input
+            ),
+            errors=errors,
+            description_placeholders={"reason": reason},
+        )
+
+    async def async_step_pair_code_wait(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the pairing code until the phone has confirmed it."""
+        if (update := self._take_watch_result()) is not None:
+            if update.outcome is PairingOutcome.EXPIRED:
+                self._pairing_code_error = "pairing_code_expired"
+                return self.async_show_progress_done(next_step_id="pair_code")
+            return self.async_show_progress_done(
+                next_step_id=_NEXT_STEP_AFTER[update.outcome]
+            )
+        if self._watch_task is None:
+            self._start_watching(shown_qr=None, follow_qr=False)
+        assert self._watch_task is not None and self._pairing_code is not None
+        return self.async_show_progress(
+            step_id="pair_code_wait",
+            progress_action="enter_code",
+            description_placeholders={"code": format_pairing_code(self._pairing_code)},
+            progress_task=self._watch_task,
+        )
+
+    async def async_step_linked(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Finish once the phone has linked the add-on."""
+        assert self._session is not None and self._session.me is not None
+        return await self._async_finish(self._session.me)
+
+    async def async_step_addon_lost(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Give up: the add-on went away while the pairing was shown."""
+        return self.async_abort(reason="cannot_connect")
+
+    async def _async_finish(self, account: Account) -> ConfigFlowResult:
+        """Create the entry, or update the one being re-authenticated or reconfigured."""
+        await self.async_set_unique_id(account.jid, raise_on_progress=False)
+        data = {CONF_URL: self._url, CONF_API_KEY: self._api_key}
+        if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
+            entry = (
+                self._get_reauth_entry()
+                if self.source == SOURCE_REAUTH
+                else self._get_reconfigure_entry()
+            )
+            await self._async_abort_if_wrong_account(entry, account)
+            return self.async_update_reload_and_abort(entry, data_updates=data)
+        self._abort_if_unique_id_configured(
+            updates=data if self.source == SOURCE_HASSIO else None
+        )
+        return self.async_create_entry(title=account.phone, data=data)
+
+    async def _async_abort_if_wrong_account(
+        self, entry: ConfigEntry, account: Account
+    ) -> None:
+        if entry.unique_id == account.jid:
+            return
+        if self._linked_here:
+            # This flow linked the other phone; unlink it so the add-on is free
+            # for the right account on the next attempt.
+            with suppress(WhatsAppError):
+                await self._client().logout()
+        raise AbortFlow(
+            "wrong_account",
+            description_placeholders={
+                "expected": phone_from_jid(entry.unique_id or ""),
+                "actual": account.phone,
+            },
+        )
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """Link the account again, or take a new API key, whichever is needed."""
+        self._url = entry_data[CONF_URL]
+        self._api_key = entry_data[CONF_API_KEY]
+        try:
+            self._session = await self._client().session()
+        except WhatsAppAuthError:
+            return await self.async_step_reauth_api_key()
+        except WhatsAppError:
+            self._session = None
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Explain why WhatsApp dropped the link before linking again."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if session := await self._async_try_connect(
+                self._url, self._api_key, errors
+            ):
+                return await self._async_link(session)
+            if errors["base"] == "invalid_auth":
+                return await self.async_step_reauth_api_key()
+        disconnect = self._session.last_disconnect if self._session else None
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            errors=errors,
+            description_placeholders={
+                "phone": self._get_reauth_entry().title,
+                "reason": disconnect.message if disconnect else "",
+            },
+        )
+
+    async def async_step_reauth_api_key(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the add-on's current API key."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if session := await self._async_try_connect(
+                self._url, user_input[CONF_API_KEY], errors
+            ):
+                return await self._async_link(session)
+        return self.async_show_form(
+            step_id="reauth_api_key",
+            data_schema=API_KEY_SCHEMA,
+            errors=errors,
+            description_placeholders={"url": self._url},
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the add-on's address or API key; the account must stay the same."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if (url := normalize_url(user_input[CONF_URL])) is None:
+                errors[CONF_URL] = "invalid_url"
+            elif session := await self._async_try_connect(
+                url, user_input[CONF_API_KEY], errors
+            ):
+                return await self._async_link(session)
+        entry = self._get_reconfigure_entry()
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                URL_SCHEMA, {CONF_URL: (user_input or entry.data).get(CONF_URL)}
+            ),
+            errors=errors,
+            description_placeholders={"port": str(DEFAULT_PORT)},
+        )
+
+
+_NEXT_STEP_AFTER = {
+    PairingOutcome.LINKED: "linked",
+    PairingOutcome.EXPIRED: "qr_expired",
+    PairingOutcome.UNREACHABLE: "addon_lost",
+}

@@ -1,0 +1,34 @@
+"""Constants of the WhatsApp integration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import logging
+from typing import Final
+
+DOMAIN: Final = "whatsapp"
+LOGGER = logging.getLogger(__package__)
+
+# How often the session state is fetched when no `connection` event says it changed.
+SESSION_UPDATE_INTERVAL: Final = timedelta(seconds=30)
+
+CONF_PHONE_NUMBER: Final = "phone_number"
+
+EVENT_MESSAGE_RECEIVED: Final = "whatsapp_message_received"
+EVENT_MESSAGE_SENT: Final = "whatsapp_message_sent"
+EVENT_COMMAND: Final = "whatsapp_command"
+EVENT_MESSAGE_STATUS: Final = "whatsapp_message_status"
+
+ATTR_ENTRY_ID: Final = "entry_id"
+ATTR_COMMAND: Final = "command"
+ATTR_ARGS: Final = "args"
+
+
+def signal_message_received(entry_id: str) -> str:
+    """Dispatcher signal carrying each message received by one config entry."""
+    return f"{DOMAIN}_{entry_id}_message_received"
+
+
+def phone_from_jid(jid: str) -> str:
+    """Return the E.164 phone number of a phone-number jid (`49176…@s.whatsapp.net`)."""
+    return "+" + jid.partition("@")[0].partition(":")[0]
