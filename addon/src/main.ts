@@ -3,16 +3,23 @@
  */
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { join } from 'node:path';
 import { apiKeyFilePath, resolveApiKey } from './api-key.js';
 import { createApp } from './api/app.js';
+import { createDashboardApp } from './dashboard/app.js';
+import { SupervisorDiscovery } from './discovery.js';
 import { openAuthStore } from './auth/auth-store.js';
 import { openMessageStore } from './auth/message-store.js';
 import { BaileysEngine } from './engine/baileys.js';
 import { DEFAULT_SIMULATOR_TIMING, SimulatorEngine } from './engine/simulator.js';
-import type { Engine } from './engine/types.js';
+import type { Engine, SentMessage } from './engine/types.js';
 import { Journal } from './journal/journal.js';
+import { MediaStore } from './media/media-store.js';
+import { IdempotencyStore } from './messaging/idempotency.js';
+import { Pacer } from './messaging/pacer.js';
+import { RecipientResolver } from './messaging/recipients.js';
+import { Sender } from './messaging/sender.js';
 import { createLogger } from './logger.js';
 import { Session } from './session/session.js';
 import { loadSettings, SettingsError } from './settings.js';
@@ -34,6 +41,14 @@ function simulatorTiming(env: NodeJS.ProcessEnv): typeof DEFAULT_SIMULATOR_TIMIN
     nextQrTtlMs: number(env.WA_SIMULATOR_QR_TTL_MS, DEFAULT_SIMULATOR_TIMING.nextQrTtlMs),
     qrCodes: number(env.WA_SIMULATOR_QR_CODES, DEFAULT_SIMULATOR_TIMING.qrCodes),
   };
+}
+
+function listen(app: RequestListener, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer(app);
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
 }
 
 async function main(): Promise<void> {
@@ -77,6 +92,27 @@ async function main(): Promise<void> {
     });
 
   const session = new Session({ engine, append: (event) => journal.append(event), logger: logger.child({ module: 'session' }) });
+  const media = await MediaStore.open(
+    join(settings.dataDir, 'media'),
+    { maxUploadBytes: settings.mediaUploadMaxMb * 1024 * 1024, cacheQuotaBytes: settings.mediaCacheMaxMb * 1024 * 1024 },
+    logger.child({ module: 'media' }),
+  );
+  const idempotency = IdempotencyStore.open<SentMessage>(join(settings.dataDir, 'idempotency.json'), logger.child({ module: 'idempotency' }));
+  const sender = new Sender({
+    session,
+    media,
+    pacer: new Pacer({
+      ratePerMinute: settings.sendRatePerMinute,
+      burst: settings.sendBurst,
+      jitterMeanMs: settings.sendJitterMeanMs,
+      jitterSigmaMs: settings.sendJitterSigmaMs,
+      maxQueue: settings.sendQueueLimit,
+    }),
+    recipients: new RecipientResolver(),
+    idempotency,
+    sendWaitMs: settings.sendWaitReconnectingSeconds * 1000,
+    logger: logger.child({ module: 'sender' }),
+  });
   const shutdownController = new AbortController();
   const app = createApp({
     version,
@@ -84,6 +120,8 @@ async function main(): Promise<void> {
     session,
     journal,
     simulator,
+    sender,
+    media,
     logger: logger.child({ module: 'api' }),
     shutdown: shutdownController.signal,
   });
@@ -94,8 +132,27 @@ async function main(): Promise<void> {
   // Long-polls last up to 60 s; keep idle sockets a little longer so clients are not cut mid-wait.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  // The web page Home Assistant shows through ingress; also the way to link the phone without the integration.
+  const dashboardServer = await listen(
+    createDashboardApp({
+      version,
+      apiKey,
+      trusted: settings.ingressTrusted,
+      session,
+      journal,
+      logger: logger.child({ module: 'dashboard' }),
+      shutdown: shutdownController.signal,
+    }),
+    settings.ingressPort,
+    settings.host,
+  );
   session.start();
-  logger.info({ host: settings.host, port: settings.port, engine: engine.kind, version }, 'WhatsApp add-on service listening');
+  logger.info(
+    { host: settings.host, port: settings.port, ingressPort: settings.ingressPort, engine: engine.kind, version },
+    'WhatsApp add-on service listening',
+  );
+  const discovery = settings.supervisor ? new SupervisorDiscovery(settings.supervisor, settings.port, logger.child({ module: 'discovery' })) : null;
+  void discovery?.announce(apiKey);
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
@@ -108,11 +165,15 @@ async function main(): Promise<void> {
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
     shutdownController.abort();
-    server.close();
-    server.closeIdleConnections();
+    discovery?.stop();
+    for (const listening of [server, dashboardServer]) {
+      listening.close();
+      listening.closeIdleConnections();
+    }
     await session.stop();
-    await Promise.allSettled([journal.close(), auth.flush(), messages.flush()]);
+    await Promise.allSettled([journal.close(), auth.flush(), messages.flush(), idempotency.flush()]);
     server.closeAllConnections();
+    dashboardServer.closeAllConnections();
     clearTimeout(deadline);
     logger.info('stopped');
     process.exit(0);

@@ -23,6 +23,31 @@ export interface Settings {
   markOnline: boolean;
   /** Point the Baileys socket somewhere else (tests use a loopback WebSocket server). */
   waWebSocketUrl: string | null;
+  /** Sustained sends per minute; 0 turns pacing off. */
+  sendRatePerMinute: number;
+  sendBurst: number;
+  sendJitterMeanMs: number;
+  sendJitterSigmaMs: number;
+  /** Sends that may wait in the paced queue; more are refused with 429. */
+  sendQueueLimit: number;
+  /** How long a send waits for WhatsApp while reconnecting before failing. */
+  sendWaitReconnectingSeconds: number;
+  mediaCacheMaxMb: number;
+  mediaUploadMaxMb: number;
+  /** Port of the web page Home Assistant shows through ingress (`ingress_port` in config.yaml). */
+  ingressPort: number;
+  /**
+   * Peer addresses whose requests to the web page need no API key: Home Assistant's ingress proxy
+   * and loopback. `WA_INGRESS_TRUSTED` replaces the list (empty: trust nobody).
+   */
+  ingressTrusted: string[];
+  /** Set inside the add-on: how to reach the Supervisor (for discovery). */
+  supervisor: SupervisorAccess | null;
+}
+
+export interface SupervisorAccess {
+  url: string;
+  token: string;
 }
 
 /** The add-on options the Supervisor writes; names as in `addon/config.yaml`. */
@@ -32,9 +57,21 @@ interface AddonOptions {
   journal_max_events?: unknown;
   journal_max_age_days?: unknown;
   mark_online?: unknown;
+  send_rate_per_minute?: unknown;
+  send_burst?: unknown;
+  send_jitter_mean_ms?: unknown;
+  send_jitter_sigma_ms?: unknown;
+  send_queue_limit?: unknown;
+  send_wait_reconnecting_seconds?: unknown;
+  media_cache_max_mb?: unknown;
+  media_upload_max_mb?: unknown;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+/** The Supervisor's ingress proxy, plus loopback for development on one machine. */
+export const DEFAULT_INGRESS_TRUSTED: readonly string[] = ['172.30.32.2', '127.0.0.1', '::1'];
+export const DEFAULT_INGRESS_PORT = 8099;
 
 export class SettingsError extends Error {}
 
@@ -55,12 +92,13 @@ function pickString(...values: unknown[]): string | undefined {
   return undefined;
 }
 
-function pickPositiveInt(name: string, ...values: unknown[]): number | undefined {
+/** The first value given, as a whole number within [min, max]; undefined when none is given. */
+function pickInt(name: string, min: number, max: number, ...values: unknown[]): number | undefined {
   for (const value of values) {
     if (value === undefined || value === null || value === '') continue;
     const number = typeof value === 'number' ? value : Number(value);
-    if (!Number.isInteger(number) || number <= 0) {
-      throw new SettingsError(`${name} must be a positive whole number, got ${JSON.stringify(value)}`);
+    if (!Number.isInteger(number) || number < min || number > max) {
+      throw new SettingsError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
     }
     return number;
   }
@@ -87,8 +125,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
     throw new SettingsError(`log level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
-  const port = pickPositiveInt('WA_PORT', env.WA_PORT) ?? 8066;
-  if (port > 65535) throw new SettingsError(`WA_PORT must be at most 65535, got ${port}`);
+  const port = pickInt('WA_PORT', 1, 65535, env.WA_PORT) ?? 8066;
+  const ingressPort = pickInt('WA_INGRESS_PORT', 1, 65535, env.WA_INGRESS_PORT) ?? DEFAULT_INGRESS_PORT;
+  if (ingressPort === port) throw new SettingsError(`WA_INGRESS_PORT must differ from WA_PORT (both are ${port})`);
+  const supervisorToken = pickString(env.SUPERVISOR_TOKEN);
 
   return {
     dataDir,
@@ -97,9 +137,26 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     apiKey: pickString(env.WA_API_KEY, options.api_key) ?? '',
     engine,
     logLevel: logLevel as LogLevel,
-    journalMaxEvents: pickPositiveInt('journal_max_events', env.WA_JOURNAL_MAX_EVENTS, options.journal_max_events) ?? 50_000,
-    journalMaxAgeDays: pickPositiveInt('journal_max_age_days', env.WA_JOURNAL_MAX_AGE_DAYS, options.journal_max_age_days) ?? 7,
+    journalMaxEvents: pickInt('journal_max_events', 1, 10_000_000, env.WA_JOURNAL_MAX_EVENTS, options.journal_max_events) ?? 50_000,
+    journalMaxAgeDays: pickInt('journal_max_age_days', 1, 3650, env.WA_JOURNAL_MAX_AGE_DAYS, options.journal_max_age_days) ?? 7,
     markOnline: pickBoolean(env.WA_MARK_ONLINE, options.mark_online) ?? false,
+    sendRatePerMinute: pickInt('send_rate_per_minute', 0, 60, env.WA_SEND_RATE_PER_MINUTE, options.send_rate_per_minute) ?? 12,
+    sendBurst: pickInt('send_burst', 1, 20, env.WA_SEND_BURST, options.send_burst) ?? 3,
+    sendJitterMeanMs: pickInt('send_jitter_mean_ms', 0, 60_000, env.WA_SEND_JITTER_MEAN_MS, options.send_jitter_mean_ms) ?? 1_500,
+    sendJitterSigmaMs: pickInt('send_jitter_sigma_ms', 0, 30_000, env.WA_SEND_JITTER_SIGMA_MS, options.send_jitter_sigma_ms) ?? 700,
+    sendQueueLimit: pickInt('send_queue_limit', 1, 100_000, env.WA_SEND_QUEUE_LIMIT, options.send_queue_limit) ?? 500,
+    sendWaitReconnectingSeconds:
+      pickInt('send_wait_reconnecting_seconds', 0, 600, env.WA_SEND_WAIT_RECONNECTING_SECONDS, options.send_wait_reconnecting_seconds) ?? 60,
+    mediaCacheMaxMb: pickInt('media_cache_max_mb', 10, 10_000, env.WA_MEDIA_CACHE_MAX_MB, options.media_cache_max_mb) ?? 200,
+    mediaUploadMaxMb: pickInt('media_upload_max_mb', 1, 2_048, env.WA_MEDIA_UPLOAD_MAX_MB, options.media_upload_max_mb) ?? 64,
+    ingressPort,
+    ingressTrusted:
+      env.WA_INGRESS_TRUSTED === undefined
+        ? [...DEFAULT_INGRESS_TRUSTED]
+        : env.WA_INGRESS_TRUSTED.split(',').map((address) => address.trim()).filter((address) => address !== ''),
+    supervisor: supervisorToken
+      ? { url: (pickString(env.SUPERVISOR_URL) ?? 'http://supervisor').replace(/\/+$/, ''), token: supervisorToken }
+      : null,
     waWebSocketUrl: pickString(env.WA_WEBSOCKET_URL) ?? null,
   };
 }

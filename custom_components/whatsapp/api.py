@@ -6,14 +6,16 @@ aiohttp session, so it can be published and tested as a library of its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import aiohttp
 from yarl import URL
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 DEFAULT_PORT = 8066
 DEFAULT_REQUEST_TIMEOUT = 10.0
@@ -281,21 +283,24 @@ class WhatsAppClient:
             "GET",
             "v1/events",
             params={"after": after, "limit": limit, "wait": wait},
-            timeout=wait + LONG_POLL_GRACE,
+            total_timeout=wait + LONG_POLL_GRACE,
         )
         return self._decode(EventPage.from_dict, body)
 
     def _decode[T](self, build: Callable[[dict[str, Any]], T], body: Any) -> T:
         """Turn an answer into a model; a malformed one means an incompatible add-on."""
-        try:
-            if not isinstance(body, dict):
-                raise TypeError(f"expected a JSON object, got {type(body).__name__}")
-            return build(body)
-        except (KeyError, TypeError, ValueError) as err:
-            raise WhatsAppConnectionError(
-                f"{self.url} answered in a form this integration does not understand "
-                f"({err!r}); update the WhatsApp add-on and the integration together"
-            ) from err
+        problem: Exception
+        if isinstance(body, dict):
+            try:
+                return build(body)
+            except (KeyError, TypeError, ValueError) as err:
+                problem = err
+        else:
+            problem = TypeError(f"expected a JSON object, got {type(body).__name__}")
+        raise WhatsAppConnectionError(
+            f"{self.url} answered in a form this integration does not understand "
+            f"({problem!r}); update the WhatsApp add-on and the integration together"
+        ) from problem
 
     async def _request(
         self,
@@ -305,10 +310,10 @@ class WhatsAppClient:
         params: dict[str, Any] | None = None,
         json: Any = None,
         authorize: bool = True,
-        timeout: float | None = None,
+        total_timeout: float | None = None,
     ) -> Any:
         headers = {"Authorization": f"Bearer {self._api_key}"} if authorize else {}
-        seconds = timeout if timeout is not None else self._request_timeout
+        seconds = total_timeout or self._request_timeout
         try:
             async with self._session.request(
                 method,

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from contextlib import suppress
-from dataclasses import dataclass
 from enum import StrEnum
 from html import escape
 import time
-from typing import Any
-
-import voluptuous as vol
-from yarl import URL
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import (
     SOURCE_HASSIO,
@@ -30,7 +25,8 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
-from homeassistant.helpers.service_info.hassio import HassioServiceInfo
+import voluptuous as vol
+from yarl import URL
 
 from .api import (
     DEFAULT_PORT,
@@ -44,13 +40,24 @@ from .api import (
 )
 from .const import CONF_PHONE_NUMBER, DOMAIN, phone_from_jid
 
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from homeassistant.helpers.service_info.hassio import HassioServiceInfo
+
 # How often a pairing in progress looks at the session: the flow should move on
 # within about a second of the phone scanning the code.
 PAIRING_POLL_INTERVAL = 1.0
 # How long the add-on may stay unreachable while a pairing is shown before the
 # flow gives up.
 PAIRING_UNREACHABLE_GRACE = 30.0
+# How long a just-started add-on may take to tell whether it is linked.
+ADDON_STARTUP_GRACE = 15.0
 
+URL_PLACEHOLDERS = {
+    "port": str(DEFAULT_PORT),
+    "example_url": f"http://homeassistant.local:{DEFAULT_PORT}",
+}
 URL_SCHEMA = vol.Schema(
     {
         vol.Required(CONF_URL): TextSelector(
@@ -84,14 +91,6 @@ class PairingOutcome(StrEnum):
     QR_CHANGED = "qr_changed"
     EXPIRED = "expired"
     UNREACHABLE = "unreachable"
-
-
-@dataclass(frozen=True, slots=True)
-class PairingUpdate:
-    """What the pairing watcher saw last."""
-
-    outcome: PairingOutcome
-    session: Session | None
 
 
 def normalize_url(value: str) -> str | None:
@@ -131,9 +130,9 @@ class WhatsAppConfigFlow(ConfigFlow, domain=DOMAIN):
         self._session: Session | None = None
         self._addon_name = "WhatsApp"
         self._shown_qr: str | None = None
-        self._pairing_code: str | None = None
+        self._pairing_code = ""
         self._pairing_code_error: str | None = None
-        self._watch_task: asyncio.Task[PairingUpdate] | None = None
+        self._watch_task: asyncio.Task[PairingOutcome] | None = None
         self._linked_here = False
 
     def _client(self) -> WhatsAppClient:
@@ -165,17 +164,21 @@ class WhatsAppConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             if (url := normalize_url(user_input[CONF_URL])) is None:
                 errors[CONF_URL] = "invalid_url"
-            elif session := await self._async_try_connect(
-                url, user_input[CONF_API_KEY], errors
-            ):
-                return await self._async_link(session)
+            else:
+                # Another entry on the same add-on is either this very account or
+                # one that needs re-linking through its own re-authentication.
+                self._async_abort_entries_match({CONF_URL: url})
+                if session := await self._async_try_connect(
+                    url, user_input[CONF_API_KEY], errors
+                ):
+                    return await self._async_link(session)
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
                 URL_SCHEMA, {CONF_URL: (user_input or {}).get(CONF_URL)}
             ),
             errors=errors,
-            description_placeholders={"port": str(DEFAULT_PORT)},
+            description_placeholders=URL_PLACEHOLDERS,
         )
 
     async def async_step_hassio(
@@ -183,7 +186,9 @@ class WhatsAppConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Take the add-on's address and key from the Supervisor's discovery."""
         config = discovery_info.config
-        self._url = str(URL.build(scheme="http", host=config["host"], port=int(config["port"])))
+        self._url = str(
+            URL.build(scheme="http", host=config["host"], port=int(config["port"]))
+        )
         self._api_key = config[CONF_API_KEY]
         self._addon_name = discovery_info.name
         try:
@@ -213,14 +218,15 @@ class WhatsAppConfigFlow(ConfigFlow, domain=DOMAIN):
                 step_id="hassio_confirm",
                 description_placeholders={"addon": self._addon_name},
             )
-        try:
-            session = await self._client().session()
-        except WhatsAppError:
-            return self.async_abort(reason="cannot_connect")
-        return await self._async_link(session)
+        return await self._async_link(await self._async_current_session())
 
     async def _async_link(self, session: Session) -> ConfigFlowResult:
         """Finish with the linked account, or link one first."""
+        # A just-started add-on does not know yet whether it is linked.
+        deadline = time.monotonic() + ADDON_STARTUP_GRACE
+        while session.state is SessionState.STARTING and time.monotonic() < deadline:
+            await asyncio.sleep(PAIRING_POLL_INTERVAL)
+            session = await self._async_current_session()
         if session.is_linked and session.me is not None:
             return await self._async_finish(session.me)
         return await self.async_step_link()
@@ -233,26 +239,32 @@ class WhatsAppConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="link", menu_options=["pair_qr", "pair_code"]
         )
 
-    async def _async_prepare_pairing(self) -> Session:
-        """Return the session, restarting it when pairing has ended so codes flow again."""
-        client = self._client()
+    async def _async_current_session(self) -> Session:
         try:
-            session = await client.session()
-            if session.state is SessionState.LOGGED_OUT:
-                session = await client.restart_session()
+            return await self._client().session()
         except WhatsAppError as err:
             raise AbortFlow("cannot_connect") from err
+
+    async def _async_prepare_pairing(self) -> Session:
+        """Return the session, restarting it when pairing has ended so codes flow again."""
+        session = await self._async_current_session()
+        if session.state is SessionState.LOGGED_OUT:
+            try:
+                session = await self._client().restart_session()
+            except WhatsAppError as err:
+                raise AbortFlow("cannot_connect") from err
         return session
 
-    def _start_watching(self, *, shown_qr: str | None, follow_qr: bool) -> None:
-        self._watch_task = self.hass.async_create_background_task(
-            self._async_watch_pairing(shown_qr, follow_qr=follow_qr),
-            f"{DOMAIN} pairing watcher",
-        )
+    def _pairing_watcher(self, *, follow_qr: bool) -> asyncio.Task[PairingOutcome]:
+        """Return the running pairing watcher, starting one if there is none."""
+        if self._watch_task is None:
+            self._watch_task = self.hass.async_create_background_task(
+                self._async_watch_pairing(follow_qr=follow_qr),
+                f"{DOMAIN} pairing watcher",
+            )
+        return self._watch_task
 
-    async def _async_watch_pairing(
-        self, shown_qr: str | None, *, follow_qr: bool
-    ) -> PairingUpdate:
+    async def _async_watch_pairing(self, *, follow_qr: bool) -> PairingOutcome:
         """Poll the session until the pairing moves on in a way the flow must show."""
         client = self._client()
         last_answer = time.monotonic()
@@ -262,57 +274,57 @@ class WhatsAppConfigFlow(ConfigFlow, domain=DOMAIN):
                 session = await client.session()
             except WhatsAppError:
                 if time.monotonic() - last_answer > PAIRING_UNREACHABLE_GRACE:
-                    return PairingUpdate(PairingOutcome.UNREACHABLE, None)
+                    return PairingOutcome.UNREACHABLE
                 continue
             last_answer = time.monotonic()
+            self._session = session
             if session.state is SessionState.CONNECTED and session.me is not None:
-                return PairingUpdate(PairingOutcome.LINKED, session)
+                self._linked_here = True
+                return PairingOutcome.LINKED
             if session.state is SessionState.LOGGED_OUT:
-                return PairingUpdate(PairingOutcome.EXPIRED, session)
-            if follow_qr and session.qr is not None and session.qr.code != shown_qr:
-                return PairingUpdate(PairingOutcome.QR_CHANGED, session)
+                return PairingOutcome.EXPIRED
+            if (
+                follow_qr
+                and session.qr is not None
+                and session.qr.code != self._shown_qr
+            ):
+                return PairingOutcome.QR_CHANGED
 
-    def _take_watch_result(self) -> PairingUpdate | None:
-        """Return the watcher's result once it has one, and forget the watcher."""
+    def _take_watch_outcome(self) -> PairingOutcome | None:
+        """Return the watcher's outcome once it has one, and forget the watcher."""
         if self._watch_task is None or not self._watch_task.done():
             return None
-        update = self._watch_task.result()
+        outcome = self._watch_task.result()
         self._watch_task = None
-        if update.outcome is PairingOutcome.LINKED:
-            self._session = update.session
-            self._linked_here = True
-        return update
+        return outcome
 
     async def async_step_pair_qr(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Show the QR code until the phone has scanned it, following each new code."""
-        if (update := self._take_watch_result()) is not None:
-            if update.outcome is not PairingOutcome.QR_CHANGED:
-                return self.async_show_progress_done(
-                    next_step_id=_NEXT_STEP_AFTER[update.outcome]
-                )
-            session = update.session
-        elif self._watch_task is None:
-            session = await self._async_prepare_pairing()
-            if session.is_linked and session.me is not None:
-                return await self._async_finish(session.me)
+        outcome = self._take_watch_outcome()
+        if outcome is not None and outcome is not PairingOutcome.QR_CHANGED:
+            return self.async_show_progress_done(next_step_id=_NEXT_STEP_AFTER[outcome])
         if self._watch_task is None:
-            assert session is not None
-            self._shown_qr = session.qr.code if session.qr else None
-            self._start_watching(shown_qr=self._shown_qr, follow_qr=True)
-        assert self._watch_task is not None
+            if outcome is None:
+                session = await self._async_prepare_pairing()
+                if session.is_linked and session.me is not None:
+                    return await self._async_finish(session.me)
+                self._session = session
+            qr = self._session.qr if self._session else None
+            self._shown_qr = qr.code if qr else None
+        watcher = self._pairing_watcher(follow_qr=True)
         if self._shown_qr is None:
             return self.async_show_progress(
                 step_id="pair_qr",
                 progress_action="wait_for_qr",
-                progress_task=self._watch_task,
+                progress_task=watcher,
             )
         return self.async_show_progress(
             step_id="pair_qr",
             progress_action="scan_qr",
             description_placeholders={"qr_code": qr_code_markup(self._shown_qr)},
-            progress_task=self._watch_task,
+            progress_task=watcher,
         )
 
     async def async_step_qr_expired(
@@ -363,29 +375,23 @@ class WhatsAppConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Show the pairing code until the phone has confirmed it."""
-        if (update := self._take_watch_result()) is not None:
-            if update.outcome is PairingOutcome.EXPIRED:
+        if (outcome := self._take_watch_outcome()) is not None:
+            if outcome is PairingOutcome.EXPIRED:
                 self._pairing_code_error = "pairing_code_expired"
                 return self.async_show_progress_done(next_step_id="pair_code")
-            return self.async_show_progress_done(
-                next_step_id=_NEXT_STEP_AFTER[update.outcome]
-            )
-        if self._watch_task is None:
-            self._start_watching(shown_qr=None, follow_qr=False)
-        assert self._watch_task is not None and self._pairing_code is not None
+            return self.async_show_progress_done(next_step_id=_NEXT_STEP_AFTER[outcome])
         return self.async_show_progress(
             step_id="pair_code_wait",
             progress_action="enter_code",
             description_placeholders={"code": format_pairing_code(self._pairing_code)},
-            progress_task=self._watch_task,
+            progress_task=self._pairing_watcher(follow_qr=False),
         )
 
     async def async_step_linked(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Finish once the phone has linked the add-on."""
-        assert self._session is not None and self._session.me is not None
-        return await self._async_finish(self._session.me)
+        """Finish with the account the phone has just linked."""
+        return await self._async_link(await self._async_current_session())
 
     async def async_step_addon_lost(
         self, user_input: dict[str, Any] | None = None
@@ -469,11 +475,12 @@ class WhatsAppConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Ask for the add-on's current API key."""
         errors: dict[str, str] = {}
-        if user_input is not None:
-            if session := await self._async_try_connect(
+        if user_input is not None and (
+            session := await self._async_try_connect(
                 self._url, user_input[CONF_API_KEY], errors
-            ):
-                return await self._async_link(session)
+            )
+        ):
+            return await self._async_link(session)
         return self.async_show_form(
             step_id="reauth_api_key",
             data_schema=API_KEY_SCHEMA,
@@ -500,7 +507,7 @@ class WhatsAppConfigFlow(ConfigFlow, domain=DOMAIN):
                 URL_SCHEMA, {CONF_URL: (user_input or entry.data).get(CONF_URL)}
             ),
             errors=errors,
-            description_placeholders={"port": str(DEFAULT_PORT)},
+            description_placeholders=URL_PLACEHOLDERS,
         )
 
 

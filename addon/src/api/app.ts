@@ -5,7 +5,11 @@ import type { Session } from '../session/session.js';
 import type { SimulatorEngine } from '../engine/simulator.js';
 import { requireApiKey } from './auth.js';
 import { errorHandler, notFound } from './errors.js';
+import type { MediaStore } from '../media/media-store.js';
+import type { Sender } from '../messaging/sender.js';
 import { eventRoutes } from './routes/events.js';
+import { mediaRoutes } from './routes/media.js';
+import { messageRoutes } from './routes/messages.js';
 import { publicRoutes } from './routes/health.js';
 import { sessionRoutes } from './routes/session.js';
 import { simulatorRoutes } from './routes/simulator.js';
@@ -17,6 +21,8 @@ export interface AppDependencies {
   journal: Journal;
   /** Present only with the simulator engine; its routes do not exist otherwise. */
   simulator: SimulatorEngine | null;
+  sender: Sender;
+  media: MediaStore;
   logger: Logger;
   shutdown: AbortSignal;
 }
@@ -31,8 +37,10 @@ export function createApp(deps: AppDependencies): Express {
 
   app.use(publicRoutes(deps.session, deps.version));
   app.use(requireApiKey(deps.apiKey));
+  app.use(mediaRoutes(deps.media, deps.sender));
   app.use(express.json({ limit: JSON_BODY_LIMIT, strict: true }));
   app.use(sessionRoutes(deps.session));
+  app.use(messageRoutes(deps.sender));
   app.use(eventRoutes(deps.journal, deps.shutdown));
   if (deps.simulator) app.use(simulatorRoutes(deps.simulator));
   app.use(notFound);

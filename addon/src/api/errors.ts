@@ -1,5 +1,9 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { EngineRequestError } from '../engine/types.js';
+import { IdempotencyConflictError } from '../messaging/idempotency.js';
+import { QueueFullError } from '../messaging/pacer.js';
+import { SessionError } from '../session/session.js';
 
 /** An error whose code and message are meant for the caller: `{"error": {"code", "message"}}`. */
 export class ApiError extends Error {
@@ -25,16 +29,26 @@ interface BodyParserError {
   status?: number;
 }
 
+/** Errors from below the API that already say what the caller should do. */
+function asApiError(err: unknown): ApiError | null {
+  if (err instanceof ApiError) return err;
+  if (err instanceof SessionError || err instanceof EngineRequestError) return new ApiError(err.status, err.code, err.message);
+  if (err instanceof QueueFullError) return new ApiError(429, 'queue_full', err.message);
+  if (err instanceof IdempotencyConflictError) return new ApiError(422, 'idempotency_key_reused', err.message);
+  return null;
+}
+
 /** Turns anything thrown into the contract's error body: never HTML, never a stack trace. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, _req, res, _next) => {
-    if (err instanceof ApiError) {
-      res.status(err.status).json(errorBody(err.code, err.message));
+    const known = asApiError(err);
+    if (known) {
+      res.status(known.status).json(errorBody(known.code, known.message));
       return;
     }
     const parserError = err as BodyParserError;
     if (parserError?.type === 'entity.too.large') {
-      res.status(413).json(errorBody('payload_too_large', 'The request body is too large. JSON bodies may be at most 1 MB.'));
+      res.status(413).json(errorBody('payload_too_large', 'The request body is too large: JSON bodies may be at most 1 MB, media uploads at most the upload limit set in the add-on options.'));
       return;
     }
     if (parserError?.type === 'entity.parse.failed') {

@@ -117,6 +117,56 @@ const schemas: Record<string, Schema> = {
     oldest_seq: { type: 'integer', minimum: 1, description: 'The oldest retained seq (last_seq + 1 when none are retained).' },
     gap: { type: 'boolean', description: 'True when events after `after` were already trimmed and are lost to this reader.' },
   }),
+  UploadedMedia: object({ media_id: str, mimetype: str, size: { type: 'integer', minimum: 1 } }),
+  SendRequest: {
+    type: 'object',
+    description:
+      'A message to send. `to` is a phone number in international form (any common writing) or a jid (`…@s.whatsapp.net`, group `…@g.us`). Fields beyond the common ones depend on `type`.',
+    properties: {
+      to: str,
+      type: { enum: ['text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contact', 'poll', 'reaction'] },
+      text: { type: 'string', description: 'text: the message.' },
+      media_id: { type: 'string', description: 'image/video/audio/document/sticker: from POST /v1/media.' },
+      caption: { type: 'string', description: 'image/video/document.' },
+      filename: { type: 'string', description: 'document: the name the recipient sees.' },
+      voice: { type: 'boolean', description: 'audio: send as a voice note.' },
+      latitude: { type: 'number', minimum: -90, maximum: 90 },
+      longitude: { type: 'number', minimum: -180, maximum: 180 },
+      name: { type: 'string', description: 'location: place name; contact: the contact name.' },
+      address: str,
+      phone: { type: 'string', description: 'contact: the phone number to share.' },
+      question: str,
+      options: { type: 'array', items: str, minItems: 2, maxItems: 12 },
+      multiple: { type: 'boolean', description: 'poll: allow several answers.' },
+      message_id: { type: 'string', description: 'reaction: the message reacted to.' },
+      emoji: { type: 'string', description: 'reaction: the emoji; empty removes the reaction.' },
+      reply_to: { type: 'string', description: 'Id of the message this one replies to.' },
+      mentions: { type: 'array', items: str, description: 'Phone numbers or jids mentioned (group messages).' },
+    },
+    required: ['to', 'type'],
+    additionalProperties: false,
+  },
+  SentMessage: object({ id: str, to: { type: 'string', description: 'The jid it was sent to.' }, timestamp: dateTime }),
+  EditRequest: object({ chat: str, text: str }, ['text']),
+  DeleteRequest: object({ chat: str }, []),
+  Edited: object({ id: str, edited: { const: true } }),
+  Deleted: object({ id: str, deleted: { const: true } }),
+  ReadRequest: object({ message_ids: { type: 'array', items: str } }, []),
+  ReadResult: object({ chat: str, read: { anyOf: [{ type: 'array', items: str }, { const: 'latest' }] } }),
+  PresenceRequest: object({ state: { enum: ['composing', 'recording', 'paused', 'available', 'unavailable'] } }),
+  PresenceResult: object({ chat: str, state: { enum: ['composing', 'recording', 'paused', 'available', 'unavailable'] } }),
+  Group: object({
+    jid: str,
+    subject: str,
+    participants: { type: 'integer', minimum: 0, description: 'Number of participants.' },
+    announce: { type: 'boolean', description: 'Only admins may send.' },
+    restrict: { type: 'boolean', description: 'Only admins may edit the group info.' },
+    owner: nullable(str),
+    description: nullable(str),
+    created: nullable(dateTime),
+  }),
+  Groups: object({ groups: { type: 'array', items: ref('Group') } }),
+  NumberCheck: object({ phone: { type: 'string', description: 'E.164.' }, exists: { type: 'boolean' }, jid: nullable(str) }),
   SimulatorScan: object({ phone: str, name: str }, []),
   SimulatorIncoming: object(
     {
@@ -161,6 +211,17 @@ function ok(schemaName: string, description = 'OK'): Schema {
 function jsonBody(schemaName: string, required = true): Schema {
   return { required, content: { 'application/json': { schema: ref(schemaName) } } };
 }
+
+const SEND_ERRORS = {
+  '404': errorResponse('`not_on_whatsapp`: the number does not use WhatsApp; `media_not_found`: upload the media first.'),
+  '422': errorResponse('The Idempotency-Key was already used for a different request.'),
+  '429': errorResponse('Too many messages are waiting in the paced queue.'),
+  '503': errorResponse('WhatsApp is not connected (not linked, or did not reconnect in time).'),
+};
+
+const CONNECTED_ERRORS = {
+  '503': errorResponse('WhatsApp is not connected.'),
+};
 
 const COMMON_ERRORS = {
   '400': errorResponse('Invalid input: the message names the field to fix.'),
@@ -226,6 +287,87 @@ export function openApiDocument(version: string): Schema {
             { name: 'wait', in: 'query', required: false, schema: { type: 'integer', minimum: 0, maximum: 60, default: 0 }, description: 'Seconds to wait for an event when there is none yet.' },
           ],
           responses: { '200': ok('EventPage') },
+        }),
+      },
+      '/v1/media': {
+        post: secured({
+          summary: 'Upload media to send: the raw bytes as the body, with their Content-Type.',
+          parameters: [{ name: 'X-Filename', in: 'header', required: false, schema: str, description: 'The file name, for documents.' }],
+          requestBody: { required: true, content: { '*/*': { schema: { type: 'string', format: 'binary' } } } },
+          responses: { '200': ok('UploadedMedia') },
+        }),
+      },
+      '/v1/media/{media_id}': {
+        get: secured({
+          summary: 'The bytes of uploaded media, or of received media (downloaded from WhatsApp on first request and cached).',
+          parameters: [{ name: 'media_id', in: 'path', required: true, schema: str }],
+          responses: {
+            '200': { description: 'The media bytes with their Content-Type.', content: { '*/*': { schema: { type: 'string', format: 'binary' } } } },
+            '404': errorResponse('No such media.'),
+            ...CONNECTED_ERRORS,
+          },
+        }),
+      },
+      '/v1/messages': {
+        post: secured({
+          summary: 'Send a message. Sending is paced like a person would type; the answer comes once WhatsApp has it.',
+          parameters: [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              schema: { type: 'string', maxLength: 255 },
+              description: 'Retries with the same key get the first result and never send twice (kept 24 hours).',
+            },
+          ],
+          requestBody: jsonBody('SendRequest'),
+          responses: { '200': ok('SentMessage'), ...SEND_ERRORS },
+        }),
+      },
+      '/v1/messages/{id}': {
+        patch: secured({
+          summary: 'Edit a message you sent (text).',
+          parameters: [
+            { name: 'id', in: 'path', required: true, schema: str },
+            { name: 'chat', in: 'query', required: false, schema: str, description: 'The chat, when not in the body.' },
+          ],
+          requestBody: jsonBody('EditRequest'),
+          responses: { '200': ok('Edited'), '404': errorResponse('No such message of yours in that chat.'), ...CONNECTED_ERRORS, '429': SEND_ERRORS['429'] },
+        }),
+        delete: secured({
+          summary: 'Delete a message you sent, for everyone.',
+          parameters: [
+            { name: 'id', in: 'path', required: true, schema: str },
+            { name: 'chat', in: 'query', required: false, schema: str, description: 'The chat, when not in the body.' },
+          ],
+          requestBody: jsonBody('DeleteRequest', false),
+          responses: { '200': ok('Deleted'), '404': errorResponse('No such message of yours in that chat.'), ...CONNECTED_ERRORS, '429': SEND_ERRORS['429'] },
+        }),
+      },
+      '/v1/chats/{chat}/read': {
+        post: secured({
+          summary: 'Mark messages in a chat as read (blue ticks); without ids, the latest ones.',
+          parameters: [{ name: 'chat', in: 'path', required: true, schema: str }],
+          requestBody: jsonBody('ReadRequest', false),
+          responses: { '200': ok('ReadResult'), ...CONNECTED_ERRORS },
+        }),
+      },
+      '/v1/chats/{chat}/presence': {
+        post: secured({
+          summary: 'Show typing…, recording…, or online/offline in a chat.',
+          parameters: [{ name: 'chat', in: 'path', required: true, schema: str }],
+          requestBody: jsonBody('PresenceRequest'),
+          responses: { '200': ok('PresenceResult'), ...CONNECTED_ERRORS },
+        }),
+      },
+      '/v1/groups': {
+        get: secured({ summary: 'The groups the account is in.', responses: { '200': ok('Groups'), ...CONNECTED_ERRORS } }),
+      },
+      '/v1/contacts/check': {
+        get: secured({
+          summary: 'Whether a phone number uses WhatsApp.',
+          parameters: [{ name: 'phone', in: 'query', required: true, schema: str, description: 'Any common writing, with country code.' }],
+          responses: { '200': ok('NumberCheck'), ...CONNECTED_ERRORS },
         }),
       },
       '/v1/simulator/scan': {

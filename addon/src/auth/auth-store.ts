@@ -129,8 +129,7 @@ class AuthStore implements DurableAuthState {
   }
 
   private compactIfLogOutgrewSnapshot(): void {
-    const threshold = Math.max(MIN_COMPACTION_BYTES, this.storage.bytesOfSnapshot);
-    if (this.compactionScheduled || this.storage.bytesSinceSnapshot < threshold) return;
+    if (this.compactionScheduled || !this.storage.needsCompaction(MIN_COMPACTION_BYTES)) return;
     this.compactionScheduled = true;
     this.storage
       .compact(() => this.serialiseSnapshot())

@@ -29,6 +29,17 @@ export interface MessageStoreOptions {
 
 export const DEFAULT_MAX_MESSAGES = 5_000;
 const STORE_NAME = 'messages';
+/** Below this the log is cheaper to keep than to fold into a new snapshot. */
+const MIN_COMPACTION_BYTES = 256 * 1024;
+
+/**
+ * How a message is saved. Protobuf objects serialise only schema fields, so the key (which carries
+ * Baileys' extras such as remoteJidAlt) is saved beside the message as a plain object.
+ */
+interface SavedMessage {
+  message: unknown;
+  key: WAMessageKey;
+}
 
 export async function openMessageStore(
   dir: string,
@@ -38,9 +49,9 @@ export async function openMessageStore(
   const log = (logger ?? pino({ level: 'silent' })).child({ component: 'message-store' });
   const { log: storage, snapshot, records } = await openDroppingDamagedSnapshot(dir, log);
   const store = new BoundedMessageStore(storage, options.maxMessages ?? DEFAULT_MAX_MESSAGES, log);
-  const saved: unknown[] = snapshot === undefined ? [] : (JSON.parse(snapshot, BufferJSON.reviver) as unknown[]);
-  for (const payload of records) saved.push(JSON.parse(payload, BufferJSON.reviver));
-  for (const message of saved) store.remember(reviveMessage(message));
+  const saved: SavedMessage[] = snapshot === undefined ? [] : (JSON.parse(snapshot, BufferJSON.reviver) as SavedMessage[]);
+  for (const payload of records) saved.push(JSON.parse(payload, BufferJSON.reviver) as SavedMessage);
+  for (const entry of saved) store.remember(reviveMessage(entry));
   log.debug({ messages: store.size }, 'message store opened');
   return store;
 }
@@ -61,7 +72,6 @@ class BoundedMessageStore implements MessageStore {
   private readonly messages = new Map<string, WAMessage>();
   /** The newest stored message with each id, for lookups without a chat. */
   private readonly newestById = new Map<string, string>();
-  private appendsSinceSnapshot = 0;
   private compactionScheduled = false;
 
   constructor(
@@ -78,10 +88,9 @@ class BoundedMessageStore implements MessageStore {
     if (!msg.key?.id) return;
     this.remember(msg);
     this.storage
-      .append(JSON.stringify(msg, BufferJSON.replacer))
+      .append(JSON.stringify(toSaved(msg), BufferJSON.replacer))
+      .then(() => this.compactIfLogOutgrewSnapshot())
       .catch((error: unknown) => this.logger.warn({ err: error }, 'could not persist a message'));
-    this.appendsSinceSnapshot += 1;
-    if (this.appendsSinceSnapshot >= this.maxMessages) this.compact();
   }
 
   get(key: { remoteJid?: string | null; id?: string | null }): WAMessage | undefined {
@@ -108,7 +117,7 @@ class BoundedMessageStore implements MessageStore {
 
   /** Adds to memory only. */
   remember(msg: WAMessage): void {
-    const id = msg.key.id;
+    const id = msg.key?.id;
     if (!id) return;
     const key = storeKey(msg.key.remoteJid, id);
     this.messages.delete(key);
@@ -122,14 +131,11 @@ class BoundedMessageStore implements MessageStore {
     }
   }
 
-  private compact(): void {
-    if (this.compactionScheduled) return;
+  private compactIfLogOutgrewSnapshot(): void {
+    if (this.compactionScheduled || !this.storage.needsCompaction(MIN_COMPACTION_BYTES)) return;
     this.compactionScheduled = true;
     this.storage
-      .compact(() => {
-        this.appendsSinceSnapshot = 0;
-        return JSON.stringify([...this.messages.values()], BufferJSON.replacer);
-      })
+      .compact(() => JSON.stringify([...this.messages.values()].map(toSaved), BufferJSON.replacer))
       .catch((error: unknown) => this.logger.warn({ err: error }, 'could not compact the message cache'))
       .finally(() => {
         this.compactionScheduled = false;
@@ -141,14 +147,13 @@ function storeKey(remoteJid: string | null | undefined, id: string): string {
   return `${remoteJid ?? ''}\u0000${id}`;
 }
 
-/**
- * Protobuf classes serialise bytes as base64 and 64-bit numbers as strings; fromObject turns them
- * back into what Baileys expects. The key keeps Baileys' extra fields (remoteJidAlt, …), which the
- * protobuf schema does not know.
- */
-function reviveMessage(saved: unknown): WAMessage {
-  const plain = saved as { key: WAMessageKey };
-  const message = proto.WebMessageInfo.fromObject(plain as Record<string, unknown>) as WAMessage;
-  message.key = plain.key;
+function toSaved(msg: WAMessage): SavedMessage {
+  return { message: msg, key: { ...msg.key } };
+}
+
+/** Protobuf classes serialise bytes as base64 and 64-bit numbers as strings; fromObject undoes that. */
+function reviveMessage(saved: SavedMessage): WAMessage {
+  const message = proto.WebMessageInfo.fromObject(saved.message as Record<string, unknown>) as WAMessage;
+  message.key = saved.key;
   return message;
 }

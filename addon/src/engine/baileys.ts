@@ -8,6 +8,7 @@ import makeWASocket, {
   makeCacheableSignalKeyStore,
   type GroupMetadata,
   type MessageUserReceiptUpdate,
+  type UserFacingSocketConfig,
   type WAMessage,
   type WAMessageKey,
   type WAMessageUpdate,
@@ -41,6 +42,8 @@ export interface BaileysEngineOptions {
   /** The name the phone lists under "Linked devices". */
   deviceName?: string;
   connectTimeoutMs?: number;
+  /** Makes the socket; tests wrap Baileys' own to reach the real socket's event emitter. */
+  createSocket?: (config: UserFacingSocketConfig) => WASocket;
 }
 
 /** WhatsApp's first QR code of a pairing lives about 60 s, each later one about 20 s. */
@@ -75,6 +78,12 @@ export class StatusDeduplicator {
   }
 }
 
+/** Baileys is chatty at info level: below debug it only gets to say warnings and worse. */
+function baileysLogLevel(logger: Logger): string {
+  if (logger.isLevelEnabled('debug') || !logger.isLevelEnabled('info')) return logger.level;
+  return 'warn';
+}
+
 function accountFromCreds(me: { id: string; name?: string; verifiedName?: string } | undefined): Account | null {
   if (!me?.id) return null;
   const jid = jidNormalizedUser(me.id);
@@ -107,10 +116,15 @@ class BaileysConnection implements EngineConnection {
   private readonly socket: WASocket | null = null;
   /** Set once onClose was reported or close()/logout() was asked for: nothing is reported after. */
   private finished = false;
+  /** Baileys said the socket closed; onClose follows once the events before it are through. */
+  private closing = false;
   private qrCount = 0;
   private queue: Promise<void> = Promise.resolve();
   private readonly statuses = new StatusDeduplicator();
+  /** Full metadata WhatsApp sent or we fetched; Baileys reuses it when sending to the group. */
   private readonly groups = new Map<string, GroupMetadata>();
+  /** Group names, also for groups whose full metadata is not known. */
+  private readonly subjects = new Map<string, string>();
   private readonly groupFailures = new Map<string, number>();
   private markEnded!: () => void;
   private readonly ended = new Promise<void>((resolve) => {
@@ -133,9 +147,17 @@ class BaileysConnection implements EngineConnection {
 
   private openSocket(): WASocket {
     const { auth, messages, logger } = this.options;
-    // Baileys is chatty at info level; its warnings still come through.
-    const baileysLogger = logger.child({ component: 'baileys' }, { level: logger.isLevelEnabled('debug') ? logger.level : 'warn' });
-    const socket = makeWASocket({
+    if (auth.state.creds.me && !auth.isRegistered()) {
+      // Left by a pairing-code request that was never confirmed on the phone. With `me` set Baileys
+      // would try to log in as an account that was never linked, instead of pairing afresh.
+      auth.state.creds.me = undefined;
+      void auth.saveCreds().catch((err: unknown) => {
+        this.log.error({ err: (err as Error).message }, 'could not save WhatsApp credentials');
+      });
+    }
+    const baileysLogger = logger.child({ component: 'baileys' }, { level: baileysLogLevel(logger) });
+    const createSocket = this.options.createSocket ?? makeWASocket;
+    const socket = createSocket({
       auth: { creds: auth.state.creds, keys: makeCacheableSignalKeyStore(auth.state.keys, baileysLogger) },
       logger: baileysLogger,
       browser: [this.options.deviceName ?? 'Home Assistant', 'Chrome', '1.0'],
@@ -159,6 +181,7 @@ class BaileysConnection implements EngineConnection {
       if (update.qr) this.reportQr(update.qr);
       if (update.connection === 'open') this.reportOpen();
       if (update.connection === 'close') {
+        this.closing = true;
         const { statusCode, message } = errorDetails(update.lastDisconnect?.error);
         this.enqueue(async () => this.reportClose({ reason: reasonFromClose(statusCode, message), statusCode, message }));
       }
@@ -178,7 +201,7 @@ class BaileysConnection implements EngineConnection {
       for (const update of updates) this.enqueue(() => this.handleReceipt(update));
     });
     ev.on('groups.upsert', (groups) => {
-      for (const group of groups) this.groups.set(group.id, group);
+      for (const group of groups) this.rememberGroup(group);
     });
     ev.on('groups.update', (updates) => {
       for (const update of updates) this.enqueue(() => this.handleGroupUpdate(update));
@@ -202,14 +225,14 @@ class BaileysConnection implements EngineConnection {
   }
 
   private reportQr(code: string): void {
-    if (this.finished) return;
+    if (this.finished || this.closing) return;
     const ttl = this.qrCount === 0 ? FIRST_QR_TTL_MS : NEXT_QR_TTL_MS;
     this.qrCount += 1;
     this.handlers.onQr(code, ttl);
   }
 
   private reportOpen(): void {
-    if (this.finished) return;
+    if (this.finished || this.closing) return;
     const account = accountFromCreds(this.options.auth.state.creds.me);
     if (!account) {
       this.log.error('WhatsApp opened the connection but the credentials name no account');
@@ -242,10 +265,16 @@ class BaileysConnection implements EngineConnection {
 
   private async handleGroupUpdate(update: Partial<GroupMetadata>): Promise<void> {
     const data = normaliseGroupUpdate(update);
-    if (!data) return;
+    if (!data?.subject) return;
+    this.subjects.set(data.jid, data.subject);
     const known = this.groups.get(data.jid);
-    if (known && data.subject !== null) this.groups.set(data.jid, { ...known, subject: data.subject });
+    if (known) this.groups.set(data.jid, { ...known, subject: data.subject });
     this.emit({ type: 'group', data });
+  }
+
+  private rememberGroup(group: GroupMetadata): void {
+    this.groups.set(group.id, group);
+    this.subjects.set(group.id, group.subject);
   }
 
   private context(): NormaliseContext {
@@ -271,8 +300,8 @@ class BaileysConnection implements EngineConnection {
   }
 
   private async groupSubject(jid: string): Promise<string | null> {
-    const known = this.groups.get(jid);
-    if (known) return known.subject;
+    const known = this.subjects.get(jid);
+    if (known !== undefined) return known;
     const failedAt = this.groupFailures.get(jid);
     if (!this.socket || this.finished || (failedAt !== undefined && Date.now() - failedAt < GROUP_RETRY_AFTER_MS)) {
       return null;
@@ -282,7 +311,7 @@ class BaileysConnection implements EngineConnection {
       this.groupFailures.set(jid, Date.now());
       return null;
     }
-    this.groups.set(jid, metadata);
+    this.rememberGroup(metadata);
     return metadata.subject;
   }
 
@@ -292,9 +321,9 @@ class BaileysConnection implements EngineConnection {
   }
 
   async close(): Promise<void> {
-    if (this.finished) return;
     this.finished = true;
     this.markEnded();
+    // Baileys ignores a second end(), so this is safe after WhatsApp already closed the socket.
     await this.socket?.end(undefined);
   }
 

@@ -3,7 +3,6 @@
  * look-ups in NormaliseContext, so the simulator feeds its messages through the same code.
  */
 import {
-  getContentType,
   isJidBroadcast,
   isJidGroup,
   isJidNewsletter,
@@ -249,17 +248,19 @@ async function pollVoteFields(
   const pollId = pollKey?.id;
   if (!pollKey || !pollId || !update.vote) return null;
   const stored = await ctx.messageContent?.(pollKey);
-  const poll = stored ? pollDefinitionOf(unwrapContent(stored) ?? stored) : null;
-  const secret = stored?.messageContextInfo?.messageSecret ?? unwrapContent(stored)?.messageContextInfo?.messageSecret;
-  if (!stored || !poll || !secret) {
+  const pollContent = unwrapContent(stored);
+  const poll = pollContent ? pollDefinitionOf(pollContent) : null;
+  // The secret sits beside the outermost content, or inside when our other device's copy was unwrapped.
+  const secret = stored?.messageContextInfo?.messageSecret ?? pollContent?.messageContextInfo?.messageSecret;
+  if (!poll || !secret) {
     ctx.logger?.warn({ pollId, messageId: message.key.id }, 'poll vote for a poll this service has not seen; dropped');
     return null;
   }
   const creatorCandidates = pollKey.fromMe
-    ? await ownIdentities(ctx)
+    ? ownIdentities(ctx)
     : await identitiesOf(pollKey.participant || pollKey.remoteJid, null, ctx);
   const voterCandidates = message.key.fromMe
-    ? await ownIdentities(ctx)
+    ? ownIdentities(ctx)
     : await identitiesOf(
         message.key.participant || message.key.remoteJid,
         message.key.participantAlt || message.key.remoteJidAlt,
@@ -279,7 +280,7 @@ async function pollVoteFields(
   return fields('poll_vote', { poll_vote: { poll_id: pollId, selected: selectedOptionNames(poll, hashes) } });
 }
 
-async function ownIdentities(ctx: NormaliseContext): Promise<string[]> {
+function ownIdentities(ctx: NormaliseContext): string[] {
   return [ctx.ownJid, ctx.ownLid].filter((jid): jid is string => !!jid);
 }
 
@@ -359,11 +360,11 @@ async function kindFields(message: WAMessage, content: proto.IMessage, ctx: Norm
 
 /** The contextInfo of whatever content type the message is, for replies and mentions. */
 function contextInfoOf(content: proto.IMessage): proto.IContextInfo | null {
-  const type = getContentType(content);
-  if (!type) return null;
-  const inner: unknown = content[type];
-  if (inner && typeof inner === 'object' && 'contextInfo' in inner) {
-    return (inner as { contextInfo?: proto.IContextInfo | null }).contextInfo ?? null;
+  for (const inner of Object.values(content) as unknown[]) {
+    if (inner && typeof inner === 'object' && 'contextInfo' in inner) {
+      const info = (inner as { contextInfo?: proto.IContextInfo | null }).contextInfo;
+      if (info) return info;
+    }
   }
   return null;
 }

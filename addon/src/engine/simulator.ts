@@ -4,7 +4,8 @@
  * into real Baileys protobuf messages that go through the real normaliser, records what is sent and
  * can drop the connection with any DisconnectReason.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { WAMessage } from 'baileys';
 import type { DurableAuthState } from '../auth/auth-store.js';
@@ -12,7 +13,22 @@ import type { MessageStore } from '../auth/message-store.js';
 import { bareJid, jidToPhone } from '../util/phone.js';
 import { reasonStatusCode } from './disconnect.js';
 import { normaliseMessage, staticNormaliseContext, type NormaliseContext } from './normalise.js';
-import type { Account, CloseInfo, ConnectionHandlers, DisconnectReasonName, Engine, EngineConnection } from './types.js';
+import {
+  EngineRequestError,
+  type Account,
+  type CloseInfo,
+  type ConnectionHandlers,
+  type DisconnectReasonName,
+  type Engine,
+  type EngineConnection,
+  type GroupSummary,
+  type Messenger,
+  type NumberCheck,
+  type OutgoingContent,
+  type OutgoingMessage,
+  type PresenceState,
+  type SentMessage,
+} from './types.js';
 import { buildIncomingMessage, type IncomingSpec } from './wa-message-builder.js';
 
 export interface SimulatorTiming {
@@ -32,7 +48,7 @@ export class SimulatorStateError extends Error {}
 
 const PAIRING_CODE_ALPHABET = '123456789ABCDEFGHJKLMNPQRSTVWXYZ';
 
-class SimulatedConnection implements EngineConnection {
+class SimulatedConnection implements EngineConnection, Messenger {
   private qrTimer: NodeJS.Timeout | null = null;
   private qrShown = 0;
   private openTimer: NodeJS.Timeout | null = null;
@@ -100,6 +116,71 @@ class SimulatedConnection implements EngineConnection {
     await this.close();
   }
 
+  private requireOpen(): void {
+    if (this.closed || !this.open) throw new EngineRequestError(503, 'not_connected', 'WhatsApp is not connected. Try again when the add-on shows "connected".');
+  }
+
+  async send(message: OutgoingMessage): Promise<SentMessage> {
+    this.requireOpen();
+    const id = newMessageId();
+    const entry = this.engine.record({
+      id,
+      to: message.to,
+      type: message.content.type,
+      ...(await outboxFields(message.content)),
+      reply_to: message.replyTo,
+      mentions: message.mentions,
+    });
+    this.reportStatus(id, message.to, 'sent', 0);
+    this.reportStatus(id, message.to, 'delivered', 30);
+    return { id, to: message.to, timestamp: entry.sent_at };
+  }
+
+  async edit(chat: string, messageId: string, text: string): Promise<void> {
+    this.requireOpen();
+    this.engine.requireSent(chat, messageId);
+    this.engine.record({ id: newMessageId(), to: chat, type: 'edit', message_id: messageId, text });
+  }
+
+  async delete(chat: string, messageId: string): Promise<void> {
+    this.requireOpen();
+    this.engine.requireSent(chat, messageId);
+    this.engine.record({ id: newMessageId(), to: chat, type: 'delete', message_id: messageId });
+  }
+
+  async markRead(chat: string, messageIds: string[]): Promise<void> {
+    this.requireOpen();
+    this.engine.record({ id: newMessageId(), to: chat, type: 'read', message_ids: messageIds });
+  }
+
+  async setPresence(chat: string, state: PresenceState): Promise<void> {
+    this.requireOpen();
+    this.engine.record({ id: newMessageId(), to: chat, type: 'presence', state });
+  }
+
+  async groups(): Promise<GroupSummary[]> {
+    this.requireOpen();
+    return this.engine.groupList();
+  }
+
+  async checkNumber(phoneDigits: string): Promise<NumberCheck> {
+    this.requireOpen();
+    // Simulated rule, documented for tests and demos: numbers ending in 0000 are not on WhatsApp.
+    const exists = !phoneDigits.endsWith('0000');
+    return { exists, jid: exists ? `${phoneDigits}@s.whatsapp.net` : null };
+  }
+
+  async downloadMedia(messageId: string): Promise<{ data: Buffer; mimetype: string | null; filename: string | null } | null> {
+    this.requireOpen();
+    return this.engine.receivedMedia(messageId);
+  }
+
+  private reportStatus(id: string, chat: string, status: 'sent' | 'delivered', afterMs: number): void {
+    setTimeout(() => {
+      if (!this.closed) this.handlers.onEvent({ type: 'message_status', data: { id, chat, status } });
+    }, afterMs).unref();
+  }
+
   private stopTimers(): void {
     if (this.qrTimer) clearTimeout(this.qrTimer);
     if (this.openTimer) clearTimeout(this.openTimer);
@@ -107,6 +188,42 @@ class SimulatedConnection implements EngineConnection {
     this.openTimer = null;
   }
 }
+
+function newMessageId(): string {
+  return `3EB0${randomBytes(9).toString('hex').toUpperCase()}`;
+}
+
+/** What the outbox shows of a message: its content, and for media a digest of the bytes sent. */
+async function outboxFields(content: OutgoingContent): Promise<Record<string, unknown>> {
+  switch (content.type) {
+    case 'text':
+      return { text: content.text };
+    case 'location':
+      return { latitude: content.latitude, longitude: content.longitude, name: content.name, address: content.address };
+    case 'contact':
+      return { name: content.name, phone: content.phone };
+    case 'poll':
+      return { question: content.question, options: content.options, multiple: content.multiple };
+    case 'reaction':
+      return { message_id: content.messageId, emoji: content.emoji };
+    default: {
+      const bytes = await readFile(content.media.path);
+      return {
+        caption: content.caption,
+        filename: content.filename,
+        voice: content.voice,
+        mimetype: content.media.mimetype,
+        size: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+      };
+    }
+  }
+}
+
+const SEEDED_GROUPS: ReadonlyArray<{ jid: string; subject: string; participants: number }> = [
+  { jid: '120363000000000001@g.us', subject: 'Family', participants: 4 },
+  { jid: '120363000000000002@g.us', subject: 'Neighbours', participants: 12 },
+];
 
 export interface OutboxEntry {
   id: string;
@@ -120,7 +237,7 @@ export class SimulatorEngine implements Engine {
   readonly kind = 'simulator' as const;
   private current: SimulatedConnection | null = null;
   private readonly outboxEntries: OutboxEntry[] = [];
-  private readonly groupSubjects = new Map<string, string>();
+  private readonly groupSubjects = new Map<string, string>(SEEDED_GROUPS.map((g) => [g.jid, g.subject]));
 
   constructor(
     private readonly auth: DurableAuthState,
@@ -187,13 +304,45 @@ export class SimulatorEngine implements Engine {
       findMessage: (id, chat) => this.messages.get({ remoteJid: chat, id }),
     });
     this.messages.put(message);
+    if (spec.chat && !this.groupSubjects.has(spec.chat)) this.groupSubjects.set(spec.chat, `Group ${spec.chat.slice(-8, -5)}`);
     const data = await normaliseMessage(message, this.normaliseContext(account));
     if (data) connection.handlers.onEvent({ type: 'message', data });
     return message.key.id!;
   }
 
-  setGroupSubject(jid: string, subject: string): void {
-    this.groupSubjects.set(jid, subject);
+  groupList(): GroupSummary[] {
+    return [...this.groupSubjects].map(([jid, subject]) => ({
+      jid,
+      subject,
+      participants: SEEDED_GROUPS.find((g) => g.jid === jid)?.participants ?? 2,
+      announce: false,
+      restrict: false,
+      owner: null,
+      description: null,
+      created: null,
+    }));
+  }
+
+  /** Edits and deletes only work on our own messages, as on WhatsApp. */
+  requireSent(chat: string, messageId: string): void {
+    const sent = this.outboxEntries.some((e) => e.id === messageId && e.to === chat);
+    if (!sent) {
+      throw new EngineRequestError(404, 'message_not_found', `No message ${messageId} was sent to that chat: only your own messages can be edited or deleted.`);
+    }
+  }
+
+  /** Bytes for a received media message, standing in for WhatsApp's encrypted media download. */
+  async receivedMedia(messageId: string): Promise<{ data: Buffer; mimetype: string | null; filename: string | null } | null> {
+    const message = this.messages.get({ id: messageId });
+    const account = this.linkedAccount();
+    if (!message || !account) return null;
+    const data = await normaliseMessage(message, this.normaliseContext(account));
+    if (!data?.media) return null;
+    const size = Math.min(data.media.size ?? 1024, 8 * 1024 * 1024);
+    const seed = createHash('sha256').update(messageId).digest();
+    const bytes = Buffer.alloc(size);
+    for (let i = 0; i < size; i += seed.length) seed.copy(bytes, i);
+    return { data: bytes, mimetype: data.media.mimetype, filename: data.media.filename };
   }
 
   /** WhatsApp drops the connection with the given reason. */

@@ -61,3 +61,87 @@ export interface Engine {
   /** Forget the linked account: wipe credentials and keys. */
   clearCredentials(): Promise<void>;
 }
+
+/** WhatsApp (or the simulator) refused a request for a reason the caller can act on. */
+export class EngineRequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A message to send, already validated; recipients are jids. */
+export type OutgoingContent =
+  | { type: 'text'; text: string }
+  | {
+      type: 'image' | 'video' | 'audio' | 'document' | 'sticker';
+      media: OutgoingMedia;
+      caption: string | null;
+      filename: string | null;
+      /** Audio only: send as a voice note (push-to-talk). */
+      voice: boolean;
+    }
+  | { type: 'location'; latitude: number; longitude: number; name: string | null; address: string | null }
+  | { type: 'contact'; name: string; phone: string }
+  | { type: 'poll'; question: string; options: string[]; multiple: boolean }
+  | { type: 'reaction'; messageId: string; emoji: string };
+
+export type OutgoingType = OutgoingContent['type'];
+
+export interface OutgoingMedia {
+  /** The bytes to send. */
+  path: string;
+  mimetype: string;
+  size: number;
+}
+
+export interface OutgoingMessage {
+  to: string;
+  content: OutgoingContent;
+  /** Message id this one replies to (quotes). */
+  replyTo: string | null;
+  /** Mentioned users as jids. */
+  mentions: string[];
+}
+
+export interface SentMessage {
+  id: string;
+  /** The jid it went to. */
+  to: string;
+  /** ISO 8601. */
+  timestamp: string;
+}
+
+export type PresenceState = 'composing' | 'recording' | 'paused' | 'available' | 'unavailable';
+
+export interface GroupSummary {
+  jid: string;
+  subject: string;
+  participants: number;
+  announce: boolean;
+  restrict: boolean;
+  owner: string | null;
+  description: string | null;
+  created: string | null;
+}
+
+export interface NumberCheck {
+  exists: boolean;
+  jid: string | null;
+}
+
+/** What can be done over an open connection. Every call needs the state to be `connected`. */
+export interface Messenger {
+  send(message: OutgoingMessage): Promise<SentMessage>;
+  edit(chat: string, messageId: string, text: string): Promise<void>;
+  delete(chat: string, messageId: string): Promise<void>;
+  markRead(chat: string, messageIds: string[]): Promise<void>;
+  setPresence(chat: string, state: PresenceState): Promise<void>;
+  groups(): Promise<GroupSummary[]>;
+  checkNumber(phoneDigits: string): Promise<NumberCheck>;
+  /** Download and decrypt the media of a received message; null when the message is unknown or has none. */
+  downloadMedia(messageId: string): Promise<{ data: Buffer; mimetype: string | null; filename: string | null } | null>;
+}

@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { Account, CloseInfo, DisconnectReasonName, Engine, EngineConnection } from '../engine/types.js';
+import type { Account, CloseInfo, DisconnectReasonName, Engine, EngineConnection, Messenger } from '../engine/types.js';
 import { reconnectPolicy } from '../engine/disconnect.js';
 import type { ConnectionState, JournalInput } from '../journal/types.js';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
@@ -149,6 +149,32 @@ export class Session extends EventEmitter<{ change: [SessionView] }> {
     const code = await connection.requestPairingCode(phoneDigits);
     this.update({ pairing_code: code });
     return code;
+  }
+
+  /**
+   * The open connection, for sending. Waits through `starting`/`reconnecting` for up to `waitMs`;
+   * fails at once when no account is linked, because waiting would not help.
+   */
+  async messenger(waitMs: number): Promise<Messenger> {
+    if (this.view.state !== 'connected') {
+      if (this.view.state === 'pairing' || this.view.state === 'logged_out' || this.stopped) {
+        throw new SessionError('not_connected', 'WhatsApp is not linked. Link the add-on to your phone first (scan the QR code in Home Assistant).', 503);
+      }
+      try {
+        await this.waitForState('connected', waitMs);
+      } catch {
+        throw new SessionError(
+          'not_connected',
+          `WhatsApp did not reconnect within ${Math.round(waitMs / 1000)} s (state: ${this.view.state}). The message was not sent; try again later.`,
+          503,
+        );
+      }
+    }
+    const connection = this.connection as (EngineConnection & Partial<Messenger>) | null;
+    if (!connection || typeof connection.send !== 'function') {
+      throw new SessionError('not_connected', 'WhatsApp is not connected. The message was not sent; try again later.', 503);
+    }
+    return connection as EngineConnection & Messenger;
   }
 
   private waitForState(state: ConnectionState, timeoutMs: number): Promise<void> {

@@ -79,13 +79,12 @@ export class SnapshotLog {
     return { log, snapshot: payload, records };
   }
 
-  /** Bytes appended since the last snapshot; callers compact when this outgrows the snapshot. */
-  get bytesSinceSnapshot(): number {
-    return this.logSize;
-  }
-
-  get bytesOfSnapshot(): number {
-    return this.snapshotSize;
+  /**
+   * Whether the log has outgrown the snapshot (and `minBytes`): folding it in then costs no more
+   * than what was appended, so total writes stay within twice the appended bytes.
+   */
+  needsCompaction(minBytes: number): boolean {
+    return this.logSize >= Math.max(minBytes, this.snapshotSize);
   }
 
   /** Resolves once the record is durable; concurrent appends share one write and one fsync. */

@@ -39,6 +39,8 @@ export class RunningService {
   constructor(
     readonly process: ChildProcess,
     readonly url: string,
+    /** The web page served on the ingress port. */
+    readonly dashboardUrl: string,
     readonly apiKey: string | null,
     readonly dataDir: string,
     private readonly ownsDataDir: boolean,
@@ -106,6 +108,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'wa-service-'));
   const apiKey = options.apiKey === undefined ? randomBytes(16).toString('hex') : options.apiKey;
   const port = options.port ?? (await freePort());
+  const ingressPort = await freePort();
   const child = spawn(process.execPath, [MAIN], {
     cwd: ADDON_ROOT,
     env: {
@@ -113,6 +116,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
       WA_DATA_DIR: dataDir,
       WA_HOST: '127.0.0.1',
       WA_PORT: String(port),
+      WA_INGRESS_PORT: String(ingressPort),
       WA_ENGINE: options.engine ?? 'simulator',
       WA_LOG_LEVEL: 'debug',
       ...(apiKey ? { WA_API_KEY: apiKey } : {}),
@@ -120,7 +124,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const service = new RunningService(child, `http://127.0.0.1:${port}`, apiKey, dataDir, ownsDataDir);
+  const service = new RunningService(child, `http://127.0.0.1:${port}`, `http://127.0.0.1:${ingressPort}`, apiKey, dataDir, ownsDataDir);
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}\n${service.output}`);

@@ -1,13 +1,8 @@
 import { Router } from 'express';
-import { SessionError, type Session } from '../../session/session.js';
+import type { Session } from '../../session/session.js';
 import { PhoneNumberError, toE164 } from '../../util/phone.js';
 import { ApiError } from '../errors.js';
 import { objectBody, requiredString } from '../validate.js';
-
-function asApiError(err: unknown): unknown {
-  if (err instanceof SessionError) return new ApiError(err.status, err.code, err.message);
-  return err;
-}
 
 export function sessionRoutes(session: Session): Router {
   const router = Router();
@@ -25,12 +20,7 @@ export function sessionRoutes(session: Session): Router {
       if (err instanceof PhoneNumberError) throw new ApiError(400, 'invalid_phone_number', err.message);
       throw err;
     }
-    try {
-      const code = await session.requestPairingCode(phone.slice(1));
-      res.json({ code });
-    } catch (err) {
-      throw asApiError(err);
-    }
+    res.json({ code: await session.requestPairingCode(phone.slice(1)) });
   });
 
   router.post('/v1/session/logout', async (req, res) => {

@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { proto, type WAMessage } from 'baileys';
+import { openMessageStore } from '../../src/auth/message-store.js';
+
+async function withTempDir<T>(run: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'wa-messages-test-'));
+  try {
+    return await run(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function textMessage(id: string, chat = '15550000002@s.whatsapp.net', text = `text of ${id}`): WAMessage {
+  return {
+    key: { remoteJid: chat, id, fromMe: false },
+    message: { conversation: text },
+    messageTimestamp: 1_700_000_000,
+  };
+}
+
+/** A received image as Baileys delivers it: a protobuf object with bytes and 64-bit numbers. */
+function imageMessage(): WAMessage {
+  const message = proto.WebMessageInfo.fromObject({
+    key: { remoteJid: '123456789012345@lid', id: '3EB0IMAGE', fromMe: false, participant: '' },
+    messageTimestamp: 1_700_000_123,
+    pushName: 'Alice',
+    message: {
+      imageMessage: {
+        url: 'https://mmg.whatsapp.net/o1/v/t62/abc',
+        mimetype: 'image/jpeg',
+        caption: 'a caption',
+        fileSha256: Buffer.alloc(32, 1),
+        fileEncSha256: Buffer.alloc(32, 2),
+        mediaKey: Buffer.alloc(32, 3),
+        fileLength: 123_456_789_012,
+        height: 800,
+        width: 600,
+        directPath: '/o1/v/t62/abc',
+        mediaKeyTimestamp: 1_700_000_100,
+        jpegThumbnail: Buffer.alloc(100, 4),
+      },
+    },
+  }) as WAMessage;
+  // Baileys' own key fields that the protobuf schema does not know.
+  message.key.remoteJidAlt = '15550000003@s.whatsapp.net';
+  message.key.addressingMode = 'lid';
+  return message;
+}
+
+describe('message store', () => {
+  it('finds messages by id, with or without the chat', async () => {
+    await withTempDir(async (dir) => {
+      const store = await openMessageStore(dir);
+      store.put(textMessage('A1'));
+      store.put(textMessage('A2', '120363000000000001@g.us'));
+      assert.equal(store.get({ id: 'A1' })?.message?.conversation, 'text of A1');
+      assert.equal(store.get({ id: 'A2', remoteJid: '120363000000000001@g.us' })?.key.id, 'A2');
+      assert.equal(store.get({ id: 'A2', remoteJid: '15550000002@s.whatsapp.net' }), undefined);
+      assert.equal(store.get({ id: 'nope' }), undefined);
+      assert.equal(store.get({ id: null }), undefined);
+      assert.deepEqual(store.getMessageContent({ id: 'A1', remoteJid: '15550000002@s.whatsapp.net' }), { conversation: 'text of A1' });
+      assert.equal(store.getMessageContent({ id: 'missing' }), undefined);
+      await store.flush();
+    });
+  });
+
+  it('tells apart the same id in two chats, and replaces on a second put', async () => {
+    await withTempDir(async (dir) => {
+      const store = await openMessageStore(dir);
+      store.put(textMessage('SAME', 'a@s.whatsapp.net', 'first'));
+      store.put(textMessage('SAME', 'b@s.whatsapp.net', 'second'));
+      store.put(textMessage('SAME', 'a@s.whatsapp.net', 'edited'));
+      assert.equal(store.get({ id: 'SAME', remoteJid: 'a@s.whatsapp.net' })?.message?.conversation, 'edited');
+      assert.equal(store.get({ id: 'SAME', remoteJid: 'b@s.whatsapp.net' })?.message?.conversation, 'second');
+      assert.equal(store.get({ id: 'SAME' })?.message?.conversation, 'edited');
+      await store.flush();
+    });
+  });
+
+  it('keeps only the newest maxMessages, across restarts', async () => {
+    await withTempDir(async (dir) => {
+      const store = await openMessageStore(dir, { maxMessages: 10 });
+      for (let i = 0; i < 25; i += 1) store.put(textMessage(`M${i}`));
+      store.put(textMessage('M15', undefined, 'refreshed'));
+      assert.equal(store.get({ id: 'M14' }), undefined);
+      assert.ok(store.get({ id: 'M15' }));
+      await store.flush();
+
+      const reopened = await openMessageStore(dir, { maxMessages: 10 });
+      const kept = Array.from({ length: 25 }, (_, i) => `M${i}`).filter((id) => reopened.get({ id }));
+      assert.deepEqual(kept, ['M15', 'M16', 'M17', 'M18', 'M19', 'M20', 'M21', 'M22', 'M23', 'M24']);
+      assert.equal(reopened.get({ id: 'M15' })?.message?.conversation, 'refreshed');
+      reopened.put(textMessage('M25'));
+      assert.equal(reopened.get({ id: 'M16' }), undefined, 'M16 is the oldest: M15 was put again after M24');
+      assert.ok(reopened.get({ id: 'M15' }));
+      await reopened.flush();
+    });
+  });
+
+  it('restores a protobuf message exactly, with its bytes, 64-bit numbers and key extras', async () => {
+    await withTempDir(async (dir) => {
+      const store = await openMessageStore(dir);
+      const original = imageMessage();
+      store.put(original);
+      await store.flush();
+      const loaded = (await openMessageStore(dir)).get({ id: '3EB0IMAGE', remoteJid: '15550000003@s.whatsapp.net' });
+      assert.ok(loaded, 'found through the alternative jid');
+      assert.deepStrictEqual(
+        proto.WebMessageInfo.toObject(loaded as proto.WebMessageInfo, { longs: String }),
+        proto.WebMessageInfo.toObject(original as proto.WebMessageInfo, { longs: String }),
+      );
+      assert.equal(loaded.key.remoteJidAlt, '15550000003@s.whatsapp.net');
+      assert.equal(loaded.key.addressingMode, 'lid');
+      const image = loaded.message?.imageMessage;
+      assert.ok(Buffer.from(image!.mediaKey!).equals(Buffer.alloc(32, 3)));
+      assert.equal(String(image!.fileLength), '123456789012');
+    });
+  });
+
+  it('bounds its files through compaction', async () => {
+    await withTempDir(async (dir) => {
+      const store = await openMessageStore(dir, { maxMessages: 50 });
+      for (let i = 0; i < 1_000; i += 1) store.put(textMessage(`C${i}`, undefined, 'x'.repeat(500)));
+      await store.flush();
+      const files = await readdir(dir);
+      let total = 0;
+      for (const file of files) total += (await stat(join(dir, file))).size;
+      // A snapshot of 50 messages of ~600 bytes, and a log folded into it once it outgrew 256 KiB.
+      assert.ok(total < 300 * 1_024, `${total} bytes in ${files.join(',')}`);
+      const reopened = await openMessageStore(dir, { maxMessages: 50 });
+      assert.ok(reopened.get({ id: 'C999' }));
+      assert.ok(reopened.get({ id: 'C950' }));
+      assert.equal(reopened.get({ id: 'C949' }), undefined);
+    });
+  });
+
+  it('starts empty instead of failing when its snapshot is damaged', async () => {
+    await withTempDir(async (dir) => {
+      const store = await openMessageStore(dir, { maxMessages: 5 });
+      for (let i = 0; i < 12; i += 1) store.put(textMessage(`D${i}`, undefined, 'x'.repeat(100_000)));
+      await store.flush();
+      assert.ok((await readdir(dir)).includes('messages.snapshot'));
+      await writeFile(join(dir, 'messages.snapshot'), '{"format":1,"generation":3,"crc":1,"bytes":2}\n[]');
+      const reopened = await openMessageStore(dir, { maxMessages: 5 });
+      assert.equal(reopened.get({ id: 'D11' }), undefined);
+      reopened.put(textMessage('E1'));
+      await reopened.flush();
+      assert.ok((await openMessageStore(dir, { maxMessages: 5 })).get({ id: 'E1' }));
+    });
+  });
+});

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { rawRequest } from '../helpers/http.js';
+import { startService, type RunningService } from '../helpers/service.js';
+
+/** Stands for the Supervisor's ingress proxy: any loopback address other than the one the tests use. */
+const INGRESS_PROXY = '127.0.0.2';
+
+describe('who may open the add-on web page', () => {
+  let service: RunningService;
+  before(async () => {
+    service = await startService({ env: { WA_INGRESS_TRUSTED: INGRESS_PROXY } });
+  });
+  after(() => service.dispose());
+
+  it('refuses requests from other addresses without the key with 401 and the error body', async () => {
+    for (const path of ['/', '/api/state', '/api/key', '/api/stream']) {
+      const response = await rawRequest(`${service.dashboardUrl}${path}`, { headers: { accept: 'application/json' } });
+      assert.equal(response.status, 401, path);
+      assert.match(String(response.headers['content-type']), /application\/json/);
+      const body = JSON.parse(response.body) as { error: { code: string; message: string } };
+      assert.equal(body.error.code, 'unauthorized');
+      assert.ok(!response.body.includes(service.apiKey!));
+    }
+    const logout = await rawRequest(`${service.dashboardUrl}/api/logout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(logout.status, 401);
+    assert.equal((await service.json<{ state: string }>('GET', '/v1/session')).state, 'pairing', 'nothing happened');
+  });
+
+  it('shows a browser the sign-in form, still with 401 and without the key', async () => {
+    const response = await rawRequest(`${service.dashboardUrl}/`, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
+    assert.equal(response.status, 401);
+    assert.match(response.body, /<form method="post" action="login"/);
+    assert.ok(!response.body.includes(service.apiKey!));
+  });
+
+  it('lets the ingress proxy in without a key', async () => {
+    const page = await rawRequest(`${service.dashboardUrl}/`, { localAddress: INGRESS_PROXY, headers: { accept: 'text/html' } });
+    assert.equal(page.status, 200);
+    assert.match(page.body, /<title>WhatsApp<\/title>/);
+    const state = await rawRequest(`${service.dashboardUrl}/api/state`, { localAddress: INGRESS_PROXY });
+    assert.equal(state.status, 200);
+    assert.equal((JSON.parse(state.body) as { state: string }).state, 'pairing');
+  });
+
+  it('accepts the API key as a bearer header', async () => {
+    const response = await rawRequest(`${service.dashboardUrl}/api/state`, { headers: { authorization: `Bearer ${service.apiKey}` } });
+    assert.equal(response.status, 200);
+    const wrong = await rawRequest(`${service.dashboardUrl}/api/state`, { headers: { authorization: 'Bearer not-the-key' } });
+    assert.equal(wrong.status, 401);
+  });
+
+  it('signs a browser in with the key through the form, with a cookie that is not the key', async () => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const refused = await rawRequest(`${service.dashboardUrl}/login`, { method: 'POST', headers: form, body: 'api_key=wrong' });
+    assert.equal(refused.status, 401);
+    assert.match(refused.body, /That key is not right/);
+    assert.equal(refused.headers['set-cookie'], undefined);
+
+    const accepted = await rawRequest(`${service.dashboardUrl}/login`, {
+      method: 'POST',
+      headers: form,
+      body: `api_key=${encodeURIComponent(service.apiKey!)}`,
+    });
+    assert.equal(accepted.status, 303);
+    assert.equal(accepted.headers.location, './');
+    const cookie = accepted.headers['set-cookie']![0]!;
+    assert.match(cookie, /HttpOnly/);
+    assert.match(cookie, /SameSite=Strict/);
+    assert.ok(!cookie.includes(service.apiKey!), 'the cookie does not carry the key itself');
+
+    const session = cookie.split(';')[0]!;
+    const page = await rawRequest(`${service.dashboardUrl}/`, { headers: { cookie: session, accept: 'text/html' } });
+    assert.equal(page.status, 200);
+    const key = await rawRequest(`${service.dashboardUrl}/api/key`, { headers: { cookie: session } });
+    assert.deepEqual(JSON.parse(key.body), { api_key: service.apiKey });
+  });
+
+  it('takes actions only as JSON, so a form on another site cannot trigger them', async () => {
+    const response = await rawRequest(`${service.dashboardUrl}/api/restart`, {
+      method: 'POST',
+      localAddress: INGRESS_PROXY,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
+    assert.equal(response.status, 415);
+    assert.equal((JSON.parse(response.body) as { error: { code: string } }).error.code, 'unsupported_media_type');
+  });
+
+  it('answers unknown paths with the JSON error body', async () => {
+    const response = await rawRequest(`${service.dashboardUrl}/nope`, { localAddress: INGRESS_PROXY });
+    assert.equal(response.status, 404);
+    assert.equal((JSON.parse(response.body) as { error: { code: string } }).error.code, 'not_found');
+  });
+});

@@ -1,0 +1,189 @@
+/**
+ * The add-on's web page in a real Chromium, reached the way Home Assistant shows it: through an
+ * ingress proxy that serves it under `/api/hassio_ingress/<token>/`. Screenshots land in
+ * `artifacts/dashboard/` at the repository root.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { IngressStandIn } from '../helpers/ingress.js';
+import { startService, type RunningService } from '../helpers/service.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+const ARTIFACTS = join(REPO_ROOT, 'artifacts', 'dashboard');
+/** The ingress proxy's address; the browser itself comes from 127.0.0.1, which is not trusted. */
+const INGRESS_PROXY = '127.0.0.2';
+const PHONE = { width: 390, height: 844 };
+
+/** The few browser globals the checks read; the add-on's TypeScript has no DOM library. */
+interface PageGlobals {
+  document: {
+    documentElement: { scrollWidth: number };
+    body: object;
+    getElementById(id: string): { getAttribute(name: string): string | null } | null;
+  };
+  innerWidth: number;
+  getComputedStyle(element: object): { backgroundColor: string };
+  samePage?: boolean;
+}
+
+describe('the add-on web page in a real browser', { timeout: 90_000 }, () => {
+  let service: RunningService;
+  let ingress: IngressStandIn;
+  let context: BrowserContext;
+  let page: Page;
+  let userDataDir: string;
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/bootstrap, which installs Debian's chromium`);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    service = await startService({
+      env: { WA_INGRESS_TRUSTED: INGRESS_PROXY, WA_SIMULATOR_QR_TTL_MS: '1500', WA_SIMULATOR_QR_CODES: '1000' },
+    });
+    ingress = await IngressStandIn.start(service.dashboardUrl, INGRESS_PROXY);
+    userDataDir = mkdtempSync(join(tmpdir(), 'wa-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_FLAGS,
+      viewport: PHONE,
+      colorScheme: 'light',
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+  });
+
+  after(async () => {
+    await context?.close();
+    await ingress?.close();
+    await service?.dispose();
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  const stateLabel = (): ReturnType<Page['locator']> => page.locator('#state-label');
+  const qrSource = (): Promise<string | null> => page.locator('#qr-image').getAttribute('src');
+
+  it('shows the QR code through ingress and redraws it when WhatsApp rotates it', async () => {
+    const response = await page.goto(ingress.pageUrl);
+    assert.equal(response?.status(), 200);
+    await stateLabel().filter({ hasText: 'Waiting to be linked' }).waitFor({ timeout: 10_000 });
+    await page.locator('#qr-image').waitFor({ state: 'visible' });
+    const first = await qrSource();
+    assert.match(first ?? '', /^data:image\/svg\+xml/);
+    await page.waitForFunction(
+      (before) => (globalThis as unknown as PageGlobals).document.getElementById('qr-image')?.getAttribute('src') !== before,
+      first,
+      { timeout: 10_000 },
+    );
+    assert.notEqual(await qrSource(), first);
+    const fitsPhone = await page.evaluate(() => {
+      const view = globalThis as unknown as PageGlobals;
+      return view.document.documentElement.scrollWidth <= view.innerWidth;
+    });
+    assert.ok(fitsPhone, 'nothing scrolls sideways on a phone');
+    await page.screenshot({ path: join(ARTIFACTS, 'pairing-phone.png'), fullPage: true });
+  });
+
+  it('links with a phone number: shows the code to type on the phone', async () => {
+    await page.locator('summary', { hasText: 'Link with phone number instead' }).click();
+    await page.locator('#phone').fill('+49 176 1234-5678');
+    await page.locator('#pairing-form button[type=submit]').click();
+    await page.locator('#pairing-code').filter({ hasText: /^[A-Z0-9]{4}-[A-Z0-9]{4}$/ }).waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'pairing-code-phone.png'), fullPage: true });
+  });
+
+  it('turns to connected without a reload when the phone scans', async () => {
+    await page.evaluate(() => {
+      (globalThis as unknown as PageGlobals).samePage = true;
+    });
+    await service.json('POST', '/v1/simulator/scan', { phone: '+15550000001', name: 'Home' });
+    await stateLabel().filter({ hasText: 'Connected' }).waitFor({ timeout: 10_000 });
+    assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).samePage), true, 'the page was not reloaded');
+    assert.equal(await page.locator('#account').textContent(), 'Home (+15550000001)');
+    assert.equal(await page.locator('#pairing').isVisible(), false, 'the QR code is gone');
+  });
+
+  it('lists recent activity by kind and chat, never with the message text', async () => {
+    await service.json('POST', '/v1/simulator/incoming', { from: '+15550000002', name: 'Alice', text: 'the door code is 4711' });
+    const item = page.locator('#events li', { hasText: 'Received text message from Alice' });
+    await item.waitFor({ timeout: 10_000 });
+    assert.ok(!(await page.locator('#events').textContent())?.includes('4711'));
+    assert.ok((await page.locator('#events li').count()) <= 20);
+    await page.screenshot({ path: join(ARTIFACTS, 'connected-phone.png'), fullPage: true });
+  });
+
+  it('shows the API key only when asked', async () => {
+    assert.ok(!(await page.content()).includes(service.apiKey!), 'the key is not in the page until asked for');
+    await page.locator('#show-key').click();
+    await page.locator('#api-key').filter({ hasText: service.apiKey! }).waitFor();
+    await page.locator('#show-key').click();
+    assert.ok(!(await page.locator('#api-key').textContent())?.includes(service.apiKey!));
+  });
+
+  it('logs out only after confirmation, then offers a fresh QR code', async () => {
+    await page.locator('#logout').click();
+    const dialog = page.locator('#confirm');
+    await dialog.waitFor({ state: 'visible' });
+    await page.screenshot({ path: join(ARTIFACTS, 'logout-confirm-phone.png') });
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    assert.equal(await stateLabel().textContent(), 'Connected', 'cancel keeps the link');
+
+    await page.locator('#logout').click();
+    await dialog.getByRole('button', { name: 'Log out' }).click();
+    await stateLabel().filter({ hasText: 'Waiting to be linked' }).waitFor({ timeout: 10_000 });
+    await page.locator('#qr-image').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#disconnect-reason').textContent(), 'Logged out');
+    assert.equal((await service.json<{ state: string }>('GET', '/v1/session')).state, 'pairing');
+    await page.screenshot({ path: join(ARTIFACTS, 'after-logout-phone.png'), fullPage: true });
+  });
+
+  it('follows the dark colour scheme', async () => {
+    await service.json('POST', '/v1/simulator/scan', {});
+    const dark = await context.newPage();
+    try {
+      await dark.setViewportSize({ width: 1024, height: 768 });
+      await dark.emulateMedia({ colorScheme: 'dark' });
+      await dark.goto(ingress.pageUrl);
+      await dark.locator('#state-label').filter({ hasText: 'Connected' }).waitFor({ timeout: 10_000 });
+      const background = await dark.evaluate(() => {
+        const view = globalThis as unknown as PageGlobals;
+        return view.getComputedStyle(view.document.body).backgroundColor;
+      });
+      assert.equal(background, 'rgb(11, 20, 26)');
+      await dark.screenshot({ path: join(ARTIFACTS, 'connected-dark-desktop.png'), fullPage: true });
+    } finally {
+      await dark.close();
+    }
+  });
+
+  it('outside Home Assistant asks for the API key, then opens', async () => {
+    const direct = await context.newPage();
+    try {
+      const response = await direct.goto(`${service.dashboardUrl}/`);
+      assert.equal(response?.status(), 401);
+      await direct.locator('#api_key').fill('not the key');
+      await direct.getByRole('button', { name: 'Sign in' }).click();
+      await direct.getByText('That key is not right').waitFor();
+      await direct.screenshot({ path: join(ARTIFACTS, 'sign-in-phone.png'), fullPage: true });
+      await direct.locator('#api_key').fill(service.apiKey!);
+      await direct.getByRole('button', { name: 'Sign in' }).click();
+      await direct.locator('#state-label').filter({ hasText: 'Connected' }).waitFor({ timeout: 10_000 });
+    } finally {
+      await direct.close();
+    }
+  });
+});

@@ -1,0 +1,275 @@
+"""Fixtures: Home Assistant with this integration, and the real add-on process.
+
+Only WhatsApp itself is simulated: the add-on runs with its simulator engine
+and is reached over real HTTP on loopback.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+from typing import TYPE_CHECKING, Any
+from unittest.mock import patch
+
+import aiohttp
+from homeassistant.const import CONF_API_KEY, CONF_URL
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+# Must be imported before the first `hass` fixture runs, so Home Assistant
+# finds this package rather than the test harness' own custom_components.
+from custom_components.whatsapp.const import DOMAIN
+
+from .helpers import wait_until
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator, Generator
+
+    from homeassistant.core import HomeAssistant
+
+ADDON_DIR = Path(__file__).parents[1] / "addon"
+NODE = shutil.which("node") or "node"
+NPM = shutil.which("npm") or "npm"
+DEFAULT_PHONE = "+15550000001"
+DEFAULT_JID = "15550000001@s.whatsapp.net"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker that passes settings to the add-on."""
+    config.addinivalue_line(
+        "markers", "addon_env(**env): extra environment variables for the add-on"
+    )
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load this repository's integration."""
+
+
+@pytest.fixture(autouse=True)
+def fast_timings() -> Generator[None]:
+    """Shorten the waits meant for real networks, so tests finish quickly."""
+    with (
+        patch("custom_components.whatsapp.listener.EVENTS_WAIT_SECONDS", 1),
+        patch("custom_components.whatsapp.listener.RETRY_INITIAL_DELAY", 0.05),
+        patch("custom_components.whatsapp.listener.RETRY_MAX_DELAY", 0.2),
+        patch("custom_components.whatsapp.config_flow.PAIRING_POLL_INTERVAL", 0.05),
+        patch("custom_components.whatsapp.config_flow.PAIRING_UNREACHABLE_GRACE", 1.0),
+    ):
+        yield
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def addon_built() -> None:
+    """Compile the add-on once, so no single test pays for it."""
+    if not (ADDON_DIR / "node_modules").is_dir():
+        pytest.fail("The add-on's packages are missing: run scripts/bootstrap first")
+    subprocess.run(  # noqa: S603 - a fixed command of this repository
+        [NODE, "scripts/ensure-build.mjs"], cwd=ADDON_DIR, check=True, timeout=300
+    )
+
+
+class Addon:
+    """One add-on process on loopback, restartable on the same data directory."""
+
+    def __init__(
+        self, data_dir: Path, log_path: Path, extra_env: dict[str, str]
+    ) -> None:
+        """Pick a port and key; nothing runs before `async_start`."""
+        self.data_dir = data_dir
+        self.log_path = log_path
+        self.port = _free_port()
+        self.ingress_port = _free_port()
+        self.api_key = secrets.token_urlsafe(24)
+        self.extra_env = extra_env
+        self.process: subprocess.Popen[bytes] | None = None
+        self.http = aiohttp.ClientSession()
+
+    @property
+    def url(self) -> str:
+        """Where the add-on answers."""
+        return f"http://127.0.0.1:{self.port}"
+
+    async def async_start(self) -> None:
+        """Run `npm start` and wait until `/health` answers."""
+        env = {
+            **os.environ,
+            "WA_ENGINE": "simulator",
+            "WA_DATA_DIR": str(self.data_dir),
+            "WA_HOST": "127.0.0.1",
+            "WA_PORT": str(self.port),
+            "WA_INGRESS_PORT": str(self.ingress_port),
+            "WA_API_KEY": self.api_key,
+            "WA_LOG_LEVEL": "info",
+            **self.extra_env,
+        }
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: ASYNC220, S603 - returns at once; fixed command
+                [NPM, "start", "--silent"],
+                cwd=ADDON_DIR,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        await wait_until(self._healthy, within=30, what="the add-on to start")
+
+    async def _healthy(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            pytest.fail(
+                f"The add-on exited with {self.process.returncode}:\n"
+                + self.log_path.read_text(errors="replace")[-3000:]
+            )
+        try:
+            async with self.http.get(f"{self.url}/health") as response:
+                return response.status == 200
+        except aiohttp.ClientError:
+            return False
+
+    async def async_stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        """Stop the process group (npm and node) and wait until it is gone."""
+        if self.process is None:
+            return
+        process, self.process = self.process, None
+        if process.poll() is None:
+            os.killpg(process.pid, sig)
+        await wait_until(
+            lambda: process.poll() is not None, within=15, what="the add-on to exit"
+        )
+
+    async def async_move(self) -> None:
+        """Restart on another port, as after the user changed the add-on's port."""
+        await self.async_stop()
+        self.port = _free_port()
+        await self.async_start()
+
+    async def async_kill(self) -> None:
+        """End the add-on abruptly, as a crash or power loss would."""
+        await self.async_stop(signal.SIGKILL)
+
+    async def async_close(self) -> None:
+        """Stop the process and close the HTTP session."""
+        await self.async_stop()
+        await self.http.close()
+
+    async def request(self, method: str, path: str, body: Any = None) -> Any:
+        """Call the add-on's API with its key; fail the test on an error answer."""
+        async with self.http.request(
+            method,
+            f"{self.url}{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {self.api_key}"},
+        ) as response:
+            data = await response.json()
+            assert response.status == 200, (method, path, data)
+            return data
+
+    async def session(self) -> dict[str, Any]:
+        """The add-on's `/v1/session`."""
+        return dict(await self.request("GET", "/v1/session"))
+
+    async def wait_for_state(self, state: str) -> dict[str, Any]:
+        """Wait until the session reaches `state` and return it."""
+        found: dict[str, Any] = {}
+
+        async def reached() -> bool:
+            found.update(await self.session())
+            return found["state"] == state
+
+        await wait_until(reached, what=f"the add-on session to be {state}")
+        return found
+
+    async def wait_for_qr(self, other_than: str | None = None) -> str:
+        """Wait until the add-on shows a QR code (a new one, if given) and return it."""
+        code = ""
+
+        async def shown() -> bool:
+            nonlocal code
+            qr = (await self.session())["qr"]
+            code = qr["code"] if qr else ""
+            return bool(code) and code != other_than
+
+        await wait_until(shown, what="a QR code from the add-on")
+        return code
+
+    async def scan(self, phone: str = DEFAULT_PHONE) -> None:
+        """The phone scans the QR code (or confirms the pairing code)."""
+        await self.request("POST", "/v1/simulator/scan", {"phone": phone})
+
+    async def link(self, phone: str = DEFAULT_PHONE) -> None:
+        """Link an account without Home Assistant, and wait until connected."""
+        await self.wait_for_qr()
+        await self.scan(phone)
+        await self.wait_for_state("connected")
+
+    async def incoming(self, **message: Any) -> str:
+        """Deliver a message as WhatsApp would; returns its id."""
+        message.setdefault("from", "+4917612345678")
+        return str(
+            (await self.request("POST", "/v1/simulator/incoming", message))["id"]
+        )
+
+    async def disconnect(self, reason: str) -> None:
+        """WhatsApp drops the connection for `reason`."""
+        await self.request("POST", "/v1/simulator/disconnect", {"reason": reason})
+
+
+@pytest.fixture
+async def addon(
+    hass: HomeAssistant,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    socket_enabled: None,
+    addon_built: None,
+) -> AsyncGenerator[Addon]:
+    """A running add-on with an empty data directory (so: pairing)."""
+    marker = request.node.get_closest_marker("addon_env")
+    server = Addon(
+        tmp_path / "addon-data", tmp_path / "addon.log", marker.kwargs if marker else {}
+    )
+    await server.async_start()
+    yield server
+    # Unload first, so nothing in Home Assistant is left talking to a stopped add-on.
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.state.recoverable:
+            await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    await server.async_close()
+
+
+@pytest.fixture
+async def linked_addon(addon: Addon) -> Addon:
+    """A running add-on linked to the default account."""
+    await addon.link()
+    return addon
+
+
+def mock_entry(addon: Addon, jid: str = DEFAULT_JID) -> MockConfigEntry:
+    """A config entry as the config flow creates it for `addon`."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="+" + jid.split("@", maxsplit=1)[0],
+        unique_id=jid,
+        data={CONF_URL: addon.url, CONF_API_KEY: addon.api_key},
+    )
+
+
+@pytest.fixture
+async def loaded_entry(hass: HomeAssistant, linked_addon: Addon) -> MockConfigEntry:
+    """A loaded config entry for the linked add-on."""
+    entry = mock_entry(linked_addon)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
