@@ -7,7 +7,7 @@ describe('openapi.json matches what the server really answers', () => {
   let service: RunningService;
   let spec: OpenApiChecker;
   before(async () => {
-    service = await startService();
+    service = await startService({ env: { WA_SEND_RATE_PER_MINUTE: '0' } });
     spec = await OpenApiChecker.fetch(service.url);
   });
   after(async () => service.dispose());
@@ -52,12 +52,45 @@ describe('openapi.json matches what the server really answers', () => {
     const page = await spec.checkResponse('GET', '/v1/events', await req('GET', '/v1/events?after=0&limit=1000'));
     const types = new Set((page.events as Array<{ type: string }>).map((e) => e.type));
     assert.ok(types.has('message') && types.has('connection'));
+    const upload = await fetch(`${service.url}/v1/media`, {
+      method: 'POST',
+      headers: service.headers({ 'content-type': 'image/png', 'x-filename': 'door.png' }),
+      body: Buffer.from('png bytes'),
+    });
+    const uploaded = await spec.checkResponse('POST', '/v1/media', upload);
+    const mediaBytes = await req('GET', `/v1/media/${String(uploaded.media_id)}`);
+    assert.equal(mediaBytes.status, 200);
+    spec.checked.add('GET /v1/media/{media_id}');
+    await spec.checkResponse('GET', '/v1/media/{media_id}', await req('GET', '/v1/media/u_nonexistentnonexistent'));
+    await spec.checkResponse('POST', '/v1/media', await fetch(`${service.url}/v1/media`, { method: 'POST', headers: service.headers() }));
+
+    const sent = await spec.checkResponse('POST', '/v1/messages', await req('POST', '/v1/messages', { to: '+4917612345678', type: 'image', media_id: uploaded.media_id, caption: 'x' }));
+    await spec.checkResponse('POST', '/v1/messages', await req('POST', '/v1/messages', { to: '+4917612340000', type: 'text', text: 'x' }));
+    await spec.checkResponse('POST', '/v1/messages', await req('POST', '/v1/messages', { to: '+4917612345678', type: 'text' }));
+    const keyed = (text: string) =>
+      service.request('POST', '/v1/messages', { to: '+4917612345678', type: 'text', text }, { 'idempotency-key': 'openapi-key' });
+    await spec.checkResponse('POST', '/v1/messages', await keyed('one'));
+    await spec.checkResponse('POST', '/v1/messages', await keyed('two'));
+    const chat = '4917612345678@s.whatsapp.net';
+    await spec.checkResponse('PATCH', '/v1/messages/{id}', await req('PATCH', `/v1/messages/${String(sent.id)}`, { chat, text: 'edited' }));
+    await spec.checkResponse('PATCH', '/v1/messages/{id}', await req('PATCH', '/v1/messages/UNKNOWN1', { chat, text: 'edited' }));
+    await spec.checkResponse('DELETE', '/v1/messages/{id}', await req('DELETE', `/v1/messages/${String(sent.id)}?chat=${chat}`));
+    await spec.checkResponse('DELETE', '/v1/messages/{id}', await req('DELETE', '/v1/messages/UNKNOWN1', {}));
+    await spec.checkResponse('POST', '/v1/chats/{chat}/read', await req('POST', `/v1/chats/${chat}/read`));
+    await spec.checkResponse('POST', '/v1/chats/{chat}/read', await req('POST', `/v1/chats/${chat}/read`, { message_ids: ['A1'] }));
+    await spec.checkResponse('POST', '/v1/chats/{chat}/presence', await req('POST', `/v1/chats/${chat}/presence`, { state: 'composing' }));
+    await spec.checkResponse('POST', '/v1/chats/{chat}/presence', await req('POST', `/v1/chats/${chat}/presence`, { state: 'dancing' }));
+    await spec.checkResponse('GET', '/v1/groups', await req('GET', '/v1/groups'));
+    await spec.checkResponse('GET', '/v1/contacts/check', await req('GET', '/v1/contacts/check?phone=%2B4917612345678'));
+    await spec.checkResponse('GET', '/v1/contacts/check', await req('GET', '/v1/contacts/check'));
     await spec.checkResponse('GET', '/v1/simulator/outbox', await req('GET', '/v1/simulator/outbox'));
     await spec.checkResponse('POST', '/v1/simulator/incoming', await req('POST', '/v1/simulator/incoming', { from: 'x' }));
     await spec.checkResponse('POST', '/v1/session/restart', await req('POST', '/v1/session/restart'));
     await service.waitForState('connected');
     await spec.checkResponse('POST', '/v1/simulator/disconnect', await req('POST', '/v1/simulator/disconnect', { reason: 'connectionLost' }));
     await spec.checkResponse('POST', '/v1/session/logout', await req('POST', '/v1/session/logout'));
+    await spec.checkResponse('POST', '/v1/messages', await req('POST', '/v1/messages', { to: '+4917612345678', type: 'text', text: 'x' }));
+    await spec.checkResponse('GET', '/v1/groups', await req('GET', '/v1/groups'));
     await spec.checkResponse('GET', '/v1/events', await req('GET', '/v1/events?limit=0'));
     await spec.checkResponse('GET', '/v1/session', await fetch(`${service.url}/v1/session`));
 

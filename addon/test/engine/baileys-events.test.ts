@@ -71,9 +71,21 @@ describe('Baileys engine: socket events → session callbacks', () => {
     savedCreds = 0;
     auth.state.creds.me = { id: '15550000001:7@s.whatsapp.net', name: 'Home', lid: '90000000000001:7@lid' };
     auth.state.creds.registered = true;
-    const originalSave = auth.saveCreds.bind(auth);
+    const store = auth;
+    const countingAuth: DurableAuthState = {
+      get state() {
+        return store.state;
+      },
+      saveCreds: async () => {
+        savedCreds += 1;
+        await store.saveCreds();
+      },
+      isRegistered: () => store.isRegistered(),
+      clear: () => store.clear(),
+      flush: () => store.flush(),
+    };
     const engine = new BaileysEngine({
-      auth: { ...auth, state: auth.state, saveCreds: async () => void (savedCreds += 1, await originalSave()) },
+      auth: countingAuth,
       messages,
       logger,
       waWebSocketUrl: server.url,
