@@ -289,8 +289,8 @@ async function recover(dir: string, logger: Logger): Promise<Recovered> {
   let nextSeq = 1;
   let active: ActiveSegment | null = null;
   for (const [index, segment] of segments.entries()) {
-    const isNewest = index === segments.length - 1;
-    const decoded = decodeRecords(await readFile(segment.path));
+    const bytes = await readFile(segment.path);
+    const decoded = decodeRecords(bytes);
     let eventCount = 0;
     let skipped = decoded.corruptRecords;
     for (const record of decoded.records) {
@@ -305,16 +305,23 @@ async function recover(dir: string, logger: Logger): Promise<Recovered> {
     }
     if (skipped > 0) logger.warn({ segment: segment.path, skipped }, 'skipped damaged journal records');
     nextSeq = Math.max(nextSeq, segment.firstSeq);
-    if (isNewest) {
-      const handle = await open(segment.path, 'a', 0o600);
-      const { size } = await handle.stat();
-      if (size > decoded.validEnd) {
-        logger.warn({ segment: segment.path, bytes: size - decoded.validEnd }, 'cut off a torn journal record');
+    const tornBytes = bytes.length - decoded.validEnd;
+    if (index < segments.length - 1) {
+      if (tornBytes > 0) logger.warn({ segment: segment.path, bytes: tornBytes }, 'ignored a damaged journal segment tail');
+      continue;
+    }
+    const handle = await open(segment.path, 'a', 0o600);
+    try {
+      if (tornBytes > 0) {
+        logger.warn({ segment: segment.path, bytes: tornBytes }, 'cut off a torn journal record');
         await handle.truncate(decoded.validEnd);
         await handle.datasync();
       }
-      active = { ...segment, handle, size: decoded.validEnd, eventCount: eventCount + skipped };
+    } catch (error) {
+      await handle.close();
+      throw error;
     }
+    active = { ...segment, handle, size: decoded.validEnd, eventCount: eventCount + skipped };
   }
   return { segments, active, events, nextSeq };
 }

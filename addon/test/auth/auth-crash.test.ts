@@ -132,7 +132,7 @@ it(`keeps every acknowledged credential write when the writer is SIGKILLed ${KIL
       await writer.loaded;
       // Mostly while operations stream in; every fifth time while the store may still be loading.
       const duringStartup = kill % 5 === 4;
-      const run = writer.runAndKill(Math.random() * (duringStartup ? 80 : 150), !duringStartup);
+      const run = writer.runAndKill(Math.random() * (duringStartup ? 80 : 100), !duringStartup);
       // A writer touches nothing before go, so the next ones can load meanwhile.
       spares.push(new Writer(dir));
       await run;

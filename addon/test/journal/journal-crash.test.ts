@@ -57,7 +57,7 @@ it(`loses no acknowledged event when the writer is SIGKILLed ${KILLS} times`, { 
     for (let kill = 0; kill < KILLS; kill += 1) {
       // Mostly in the middle of a stream of group commits; every fifth time during start-up.
       const duringStartup = kill % 5 === 4;
-      const run = await runWriterUntilKilled(dir, Math.random() * (duringStartup ? 150 : 200), duringStartup);
+      const run = await runWriterUntilKilled(dir, Math.random() * 150, duringStartup);
       assert.deepEqual(run.problems, [], `kill ${kill}`);
       if (run.acknowledged.length > 0) killsWithAcknowledgedEvents += 1;
       totalAcknowledged += run.acknowledged.length;
