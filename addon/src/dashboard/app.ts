@@ -28,7 +28,9 @@ export interface DashboardDependencies {
   shutdown: AbortSignal;
 }
 
-const STATIC_DIR = fileURLToPath(new URL('../../../static/dashboard/', import.meta.url));
+const PAGE_DIR = fileURLToPath(new URL('../../../static/dashboard/', import.meta.url));
+/** Style, script and icon: the same for everyone and nothing private; the sign-in form needs them too. */
+const ASSETS_DIR = fileURLToPath(new URL('../../../static/dashboard/assets/', import.meta.url));
 const KEEP_ALIVE_MS = 25_000;
 /** Several changes in a row (state, then its journal entry) reach the page as one update. */
 const PUSH_COALESCE_MS = 30;
@@ -86,8 +88,7 @@ export function createDashboardApp(deps: DashboardDependencies): Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
-  // Style, script and icon are the same for everyone and hold nothing private; the sign-in form needs them.
-  app.use('/static', express.static(STATIC_DIR, { index: false, etag: false, cacheControl: false, setHeaders: (res) => res.set('Cache-Control', 'no-cache') }));
+  app.use('/static', express.static(ASSETS_DIR, { index: false, etag: false, cacheControl: false, setHeaders: (res) => res.set('Cache-Control', 'no-cache') }));
 
   app.post('/login', express.urlencoded({ extended: false, limit: '4kb' }), (req, res) => {
     const candidate: unknown = (req.body as Record<string, unknown> | undefined)?.api_key;
@@ -104,7 +105,7 @@ export function createDashboardApp(deps: DashboardDependencies): Express {
   app.use(access.guard(refuse));
 
   app.get('/', (_req, res) => {
-    res.set(PAGE_SECURITY_HEADERS).sendFile('index.html', { root: STATIC_DIR, cacheControl: false });
+    res.set(PAGE_SECURITY_HEADERS).sendFile('index.html', { root: PAGE_DIR, cacheControl: false });
   });
 
   app.get('/api/state', async (_req, res) => {

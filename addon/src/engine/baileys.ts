@@ -111,6 +111,15 @@ function bounded<T>(promise: Promise<T>, ms: number, fallback: T, abandon: Promi
   );
 }
 
+/**
+ * Baileys' end() detaches its 'close' listeners before closing the WebSocket, so a handshake step
+ * or query still waiting keeps its timer (up to a minute) after the socket is gone. Their 'error'
+ * listeners stay attached: failing them ends those waits now.
+ */
+function releasePendingWaits(socket: WASocket): void {
+  if (socket.ws.listenerCount('error') > 0) socket.ws.emit('error', new Error('Connection ended'));
+}
+
 class BaileysConnection implements EngineConnection {
   private readonly log: Logger;
   private readonly socket: WASocket | null = null;
@@ -182,6 +191,7 @@ class BaileysConnection implements EngineConnection {
       if (update.connection === 'open') this.reportOpen();
       if (update.connection === 'close') {
         this.closing = true;
+        releasePendingWaits(socket);
         const { statusCode, message } = errorDetails(update.lastDisconnect?.error);
         this.enqueue(async () => this.reportClose({ reason: reasonFromClose(statusCode, message), statusCode, message }));
       }
@@ -323,8 +333,10 @@ class BaileysConnection implements EngineConnection {
   async close(): Promise<void> {
     this.finished = true;
     this.markEnded();
+    if (!this.socket) return;
     // Baileys ignores a second end(), so this is safe after WhatsApp already closed the socket.
-    await this.socket?.end(undefined);
+    await this.socket.end(undefined);
+    releasePendingWaits(this.socket);
   }
 
   async logout(): Promise<void> {
@@ -336,6 +348,7 @@ class BaileysConnection implements EngineConnection {
     } finally {
       // logout() only ends the socket after WhatsApp accepted the request.
       await this.socket.end(undefined);
+      releasePendingWaits(this.socket);
     }
   }
 }

@@ -92,7 +92,8 @@ async function preferPhoneJid(jid: string, alt: string | null | undefined, ctx: 
   if (!isLidUser(normalised)) return normalised;
   if (alt && isPnUser(alt)) return jidNormalizedUser(alt);
   if (ctx.ownLid && normalised === ctx.ownLid && ctx.ownJid) return ctx.ownJid;
-  return (await ctx.phoneJidForLid(normalised)) ?? normalised;
+  const mapped = await ctx.phoneJidForLid(normalised);
+  return mapped ? jidNormalizedUser(mapped) : normalised;
 }
 
 function isSameUser(a: string | null | undefined, b: string | null | undefined): boolean {
@@ -176,6 +177,8 @@ function fields(kind: MessageKind, values: Partial<Omit<KindFields, 'kind'>> = {
   return { kind, ...EMPTY_FIELDS, ...values };
 }
 
+type LongLike = Parameters<typeof toNumber>[0];
+
 function mediaInfo(
   id: string,
   media: {
@@ -194,8 +197,6 @@ function mediaInfo(
     seconds: media.seconds ?? null,
   };
 }
-
-type LongLike = Parameters<typeof toNumber>[0];
 
 /** The phone number a vCard names: WhatsApp's `waid` when present, else the first TEL line. */
 export function phoneFromVcard(vcard: string | null | undefined): string | null {

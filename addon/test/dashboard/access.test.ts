@@ -27,6 +27,13 @@ describe('who may open the add-on web page', () => {
     assert.equal((await service.json<{ state: string }>('GET', '/v1/session')).state, 'pairing', 'nothing happened');
   });
 
+  it('serves the style, script and icon to anyone (the sign-in form needs them), but not the page', async () => {
+    for (const asset of ['dashboard.css', 'dashboard.js', 'icon.svg']) {
+      assert.equal((await rawRequest(`${service.dashboardUrl}/static/${asset}`)).status, 200, asset);
+    }
+    assert.equal((await rawRequest(`${service.dashboardUrl}/static/index.html`)).status, 401);
+  });
+
   it('shows a browser the sign-in form, still with 401 and without the key', async () => {
     const response = await rawRequest(`${service.dashboardUrl}/`, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
     assert.equal(response.status, 401);

@@ -189,7 +189,7 @@ describe('Baileys engine against a loopback WebSocket server', () => {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      const code = await within(exited, 20_000, 'the probe process exiting');
+      const code = await within(exited, 15_000, 'the probe process exiting');
       assert.equal(code, 0, stderr);
       assert.deepEqual(JSON.parse(stdout), { done: true, reasons: ['connectionLost', 'connectionClosed'] });
     } finally {
