@@ -180,6 +180,7 @@ const schemas: Record<string, Schema> = {
       text: str,
       caption: str,
       media: object({ mimetype: str, filename: str, size: { type: 'integer', minimum: 0 }, seconds: { type: 'number', minimum: 0 } }, []),
+      voice: { type: 'boolean', description: 'audio: a voice note.' },
       location: object({ latitude: { type: 'number' }, longitude: { type: 'number' }, name: str, address: str }, ['latitude', 'longitude']),
       contact: object({ name: str, phone: str }, []),
       poll: object({ question: str, options: { type: 'array', items: str }, multiple: { type: 'boolean' } }, ['question']),

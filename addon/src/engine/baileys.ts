@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import type { DurableAuthState } from '../auth/auth-store.js';
 import type { MessageStore } from '../auth/message-store.js';
 import type { JournalInput, MessageStatus } from '../journal/types.js';
+import { BaileysMessenger } from './baileys-messenger.js';
 import { reasonFromClose } from './disconnect.js';
 import {
   normaliseGroupParticipants,
@@ -29,7 +30,20 @@ import {
   type GroupParticipantsUpdate,
   type NormaliseContext,
 } from './normalise.js';
-import type { Account, CloseInfo, ConnectionHandlers, Engine, EngineConnection } from './types.js';
+import {
+  EngineRequestError,
+  type Account,
+  type CloseInfo,
+  type ConnectionHandlers,
+  type Engine,
+  type EngineConnection,
+  type GroupSummary,
+  type Messenger,
+  type NumberCheck,
+  type OutgoingMessage,
+  type PresenceState,
+  type SentMessage,
+} from './types.js';
 
 export interface BaileysEngineOptions {
   auth: DurableAuthState;
@@ -55,6 +69,9 @@ const LOOKUP_TIMEOUT_MS = 5_000;
 const GROUP_RETRY_AFTER_MS = 60_000;
 /** Message statuses remembered to drop duplicates (every group member sends receipts). */
 const REMEMBERED_STATUSES = 5_000;
+/** Received messages remembered per chat for "mark the chat read". */
+const UNREAD_PER_CHAT = 50;
+const CHATS_WITH_UNREAD = 500;
 
 const STATUS_RANK: Readonly<Record<MessageStatus, number>> = { failed: 0, sent: 1, delivered: 2, read: 3, played: 4 };
 
@@ -120,6 +137,29 @@ function releasePendingWaits(socket: WASocket): void {
   if (socket.ws.listenerCount('error') > 0) socket.ws.emit('error', new Error('Connection ended'));
 }
 
+/** Keys of received messages per chat, until they are marked read. Bounded: old chats are forgotten. */
+class UnreadTracker {
+  private readonly chats = new Map<string, WAMessageKey[]>();
+
+  add(chat: string, key: WAMessageKey): void {
+    const keys = this.chats.get(chat) ?? [];
+    this.chats.delete(chat);
+    keys.push(key);
+    this.chats.set(chat, keys.slice(-UNREAD_PER_CHAT));
+    if (this.chats.size > CHATS_WITH_UNREAD) {
+      const oldest = this.chats.keys().next().value;
+      if (oldest !== undefined) this.chats.delete(oldest);
+    }
+  }
+
+  /** Everything unread in the chat; forgotten once taken. */
+  take(chat: string): WAMessageKey[] {
+    const keys = this.chats.get(chat) ?? [];
+    this.chats.delete(chat);
+    return keys;
+  }
+}
+
 class BaileysConnection implements EngineConnection {
   private readonly log: Logger;
   private readonly socket: WASocket | null = null;
@@ -128,10 +168,14 @@ class BaileysConnection implements EngineConnection {
   /** Baileys said the socket closed; onClose follows once the events before it are through. */
   private closing = false;
   private qrCount = 0;
+  /** WhatsApp accepted the login and the socket has not closed since. */
+  private open = false;
+  private readonly unread = new UnreadTracker();
+  private readonly messenger: BaileysMessenger | null = null;
   private queue: Promise<void> = Promise.resolve();
   private readonly statuses = new StatusDeduplicator();
   /** Full metadata WhatsApp sent or we fetched; Baileys reuses it when sending to the group. */
-  private readonly groups = new Map<string, GroupMetadata>();
+  private readonly groupMetadata = new Map<string, GroupMetadata>();
   /** Group names, also for groups whose full metadata is not known. */
   private readonly subjects = new Map<string, string>();
   private readonly groupFailures = new Map<string, number>();
@@ -147,6 +191,14 @@ class BaileysConnection implements EngineConnection {
     this.log = options.logger;
     try {
       this.socket = this.openSocket();
+      this.messenger = new BaileysMessenger({
+        socket: this.socket,
+        messages: options.messages,
+        logger: this.log,
+        isOpen: () => this.open && !this.finished && !this.closing,
+        unreadKeys: (chat) => this.unread.take(chat),
+        rememberGroup: (group) => this.rememberGroup(group),
+      });
     } catch (err) {
       // Reported asynchronously: callers must hold the connection object before any callback.
       const { statusCode, message } = errorDetails(err);
@@ -172,11 +224,11 @@ class BaileysConnection implements EngineConnection {
       browser: [this.options.deviceName ?? 'Home Assistant', 'Chrome', '1.0'],
       markOnlineOnConnect: this.options.markOnline ?? false,
       syncFullHistory: false,
-      // Messages this service sends are recorded by the sender; echoing them back as events would
-      // make them look like messages written on the phone.
+      // The messenger keeps what this service sends; echoed back as events, those messages would
+      // look as if written on the phone.
       emitOwnEvents: false,
       getMessage: async (key) => messages.getMessageContent(key),
-      cachedGroupMetadata: async (jid) => this.groups.get(jid),
+      cachedGroupMetadata: async (jid) => this.groupMetadata.get(jid),
       ...(this.options.waWebSocketUrl ? { waWebSocketUrl: this.options.waWebSocketUrl } : {}),
       ...(this.options.connectTimeoutMs ? { connectTimeoutMs: this.options.connectTimeoutMs } : {}),
     });
@@ -248,6 +300,7 @@ class BaileysConnection implements EngineConnection {
       this.log.error('WhatsApp opened the connection but the credentials name no account');
       return;
     }
+    this.open = true;
     this.handlers.onOpen(account);
   }
 
@@ -264,6 +317,7 @@ class BaileysConnection implements EngineConnection {
     // Kept so media can be downloaded later, polls can decrypt their votes and WhatsApp's retry
     // requests can be answered.
     this.options.messages.put(message);
+    if (!data.from_me) this.unread.add(data.chat, message.key);
     this.log.debug({ id: data.id, kind: data.kind }, 'message received');
     this.emit({ type: 'message', data });
   }
@@ -277,13 +331,13 @@ class BaileysConnection implements EngineConnection {
     const data = normaliseGroupUpdate(update);
     if (!data?.subject) return;
     this.subjects.set(data.jid, data.subject);
-    const known = this.groups.get(data.jid);
-    if (known) this.groups.set(data.jid, { ...known, subject: data.subject });
+    const known = this.groupMetadata.get(data.jid);
+    if (known) this.groupMetadata.set(data.jid, { ...known, subject: data.subject });
     this.emit({ type: 'group', data });
   }
 
   private rememberGroup(group: GroupMetadata): void {
-    this.groups.set(group.id, group);
+    this.groupMetadata.set(group.id, group);
     this.subjects.set(group.id, group.subject);
   }
 
@@ -328,6 +382,45 @@ class BaileysConnection implements EngineConnection {
   async requestPairingCode(phoneDigits: string): Promise<string> {
     if (!this.socket || this.finished) throw new Error('The WhatsApp connection is closed; it cannot request a pairing code.');
     return this.socket.requestPairingCode(phoneDigits.replace(/\D/g, ''));
+  }
+
+  private get connected(): Messenger {
+    if (!this.messenger) {
+      throw new EngineRequestError(503, 'not_connected', 'WhatsApp is not connected. Try again when the add-on shows "connected".');
+    }
+    return this.messenger;
+  }
+
+  send(message: OutgoingMessage): Promise<SentMessage> {
+    return this.connected.send(message);
+  }
+
+  edit(chat: string, messageId: string, text: string): Promise<void> {
+    return this.connected.edit(chat, messageId, text);
+  }
+
+  delete(chat: string, messageId: string): Promise<void> {
+    return this.connected.delete(chat, messageId);
+  }
+
+  markRead(chat: string, messageIds: string[]): Promise<void> {
+    return this.connected.markRead(chat, messageIds);
+  }
+
+  setPresence(chat: string, state: PresenceState): Promise<void> {
+    return this.connected.setPresence(chat, state);
+  }
+
+  groups(): Promise<GroupSummary[]> {
+    return this.connected.groups();
+  }
+
+  checkNumber(phoneDigits: string): Promise<NumberCheck> {
+    return this.connected.checkNumber(phoneDigits);
+  }
+
+  downloadMedia(messageId: string): Promise<{ data: Buffer; mimetype: string | null; filename: string | null } | null> {
+    return this.connected.downloadMedia(messageId);
   }
 
   async close(): Promise<void> {

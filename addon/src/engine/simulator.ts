@@ -22,7 +22,6 @@ import {
   type Engine,
   type EngineConnection,
   type GroupSummary,
-  type Messenger,
   type NumberCheck,
   type OutgoingContent,
   type OutgoingMessage,
@@ -48,7 +47,7 @@ export class SimulatorStateError extends Error {}
 
 const PAIRING_CODE_ALPHABET = '123456789ABCDEFGHJKLMNPQRSTVWXYZ';
 
-class SimulatedConnection implements EngineConnection, Messenger {
+class SimulatedConnection implements EngineConnection {
   private qrTimer: NodeJS.Timeout | null = null;
   private qrShown = 0;
   private openTimer: NodeJS.Timeout | null = null;

@@ -44,7 +44,8 @@ export interface ConnectionHandlers {
   onEvent(event: JournalInput): void;
 }
 
-export interface EngineConnection {
+/** A connection to WhatsApp; sending works once it is open. */
+export interface EngineConnection extends Messenger {
   /** Ask WhatsApp for an 8-character code to type on the phone instead of scanning the QR. */
   requestPairingCode(phoneDigits: string): Promise<string>;
   /** End the socket without unlinking the device. Does not call onClose. */

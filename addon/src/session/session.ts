@@ -170,11 +170,10 @@ export class Session extends EventEmitter<{ change: [SessionView] }> {
         );
       }
     }
-    const connection = this.connection as (EngineConnection & Partial<Messenger>) | null;
-    if (!connection || typeof connection.send !== 'function') {
+    if (!this.connection) {
       throw new SessionError('not_connected', 'WhatsApp is not connected. The message was not sent; try again later.', 503);
     }
-    return connection as EngineConnection & Messenger;
+    return this.connection;
   }
 
   private waitForState(state: ConnectionState, timeoutMs: number): Promise<void> {

@@ -40,6 +40,7 @@ const INCOMING_FIELDS = [
   'text',
   'caption',
   'media',
+  'voice',
   'location',
   'contact',
   'poll',
@@ -100,6 +101,7 @@ function parseIncoming(raw: unknown): IncomingSpec {
           seconds: optionalNumber(media, 'seconds', 0, 1e7) ?? null,
         }
       : null,
+    voice: optionalBoolean(body, 'voice') ?? false,
     location: location
       ? {
           latitude: requiredNumber(location, 'latitude', -90, 90),

@@ -1,0 +1,219 @@
+/**
+ * What can be done over an open Baileys socket: sending, editing, deleting, read receipts,
+ * presence, groups, number checks and media downloads.
+ */
+import { basename } from 'node:path';
+
+import {
+  downloadMediaMessage,
+  jidNormalizedUser,
+  normalizeMessageContent,
+  toNumber,
+  type AnyMessageContent,
+  type GroupMetadata,
+  type WAMessage,
+  type WAMessageKey,
+  type WASocket,
+} from 'baileys';
+import type { Logger } from 'pino';
+
+import type { MessageStore } from '../auth/message-store.js';
+import {
+  EngineRequestError,
+  type GroupSummary,
+  type Messenger,
+  type NumberCheck,
+  type OutgoingContent,
+  type OutgoingMessage,
+  type PresenceState,
+  type SentMessage,
+} from './types.js';
+
+export interface MessengerDeps {
+  socket: WASocket;
+  messages: MessageStore;
+  logger: Logger;
+  /** Whether the connection is open (WhatsApp accepted the login and it has not closed since). */
+  isOpen(): boolean;
+  /** Keys of received messages in a chat not yet marked read, newest last. */
+  unreadKeys(chat: string): WAMessageKey[];
+  /** Group metadata learned along the way, so later sends to the group need no extra query. */
+  rememberGroup(group: GroupMetadata): void;
+}
+
+function vcard(name: string, phone: string): string {
+  const digits = phone.replace(/\D/g, '');
+  return ['BEGIN:VCARD', 'VERSION:3.0', `FN:${name}`, `TEL;type=CELL;type=VOICE;waid=${digits}:+${digits}`, 'END:VCARD'].join('\n');
+}
+
+export class BaileysMessenger implements Messenger {
+  constructor(private readonly deps: MessengerDeps) {}
+
+  private requireOpen(): WASocket {
+    if (!this.deps.isOpen()) {
+      throw new EngineRequestError(503, 'not_connected', 'WhatsApp is not connected. Try again when the add-on shows "connected".');
+    }
+    return this.deps.socket;
+  }
+
+  /** A message this add-on knows about, by id (and chat where the store can use it). */
+  private known(chat: string, id: string): WAMessage | undefined {
+    return this.deps.messages.get({ remoteJid: chat, id }) ?? this.deps.messages.get({ id });
+  }
+
+  /** The key of an earlier message as WhatsApp expects it; guessed when the message is not kept. */
+  private keyOf(chat: string, id: string, fromMeIfUnknown: boolean): WAMessageKey {
+    return this.known(chat, id)?.key ?? { remoteJid: chat, id, fromMe: fromMeIfUnknown };
+  }
+
+  private content(message: OutgoingMessage): AnyMessageContent {
+    const { content, to, mentions } = message;
+    const mention = mentions.length > 0 ? { mentions } : {};
+    switch (content.type) {
+      case 'text':
+        return { text: content.text, ...mention };
+      case 'location':
+        return {
+          location: {
+            degreesLatitude: content.latitude,
+            degreesLongitude: content.longitude,
+            name: content.name ?? undefined,
+            address: content.address ?? undefined,
+          },
+        };
+      case 'contact':
+        return { contacts: { displayName: content.name, contacts: [{ displayName: content.name, vcard: vcard(content.name, content.phone) }] } };
+      case 'poll':
+        // Baileys sends 1 as a single-choice poll and 0 as "choose any number".
+        return { poll: { name: content.question, values: content.options, selectableCount: content.multiple ? 0 : 1 }, ...mention };
+      case 'reaction':
+        return { react: { text: content.emoji, key: this.keyOf(to, content.messageId, false) } };
+      default:
+        return this.mediaContent(content, mention);
+    }
+  }
+
+  private mediaContent(
+    content: Extract<OutgoingContent, { media: unknown }>,
+    mention: { mentions?: string[] },
+  ): AnyMessageContent {
+    const file = { url: content.media.path };
+    const { mimetype } = content.media;
+    const caption = content.caption ?? undefined;
+    switch (content.type) {
+      case 'image':
+        return { image: file, mimetype, caption, ...mention };
+      case 'video':
+        return { video: file, mimetype, caption, ...mention };
+      case 'audio':
+        return { audio: file, mimetype, ptt: content.voice };
+      case 'sticker':
+        return { sticker: file, mimetype };
+      case 'document':
+        return {
+          document: file,
+          mimetype,
+          fileName: content.filename ?? basename(content.media.path),
+          caption,
+          ...(mention.mentions ? { contextInfo: { mentionedJid: mention.mentions } } : {}),
+        };
+    }
+  }
+
+  async send(message: OutgoingMessage): Promise<SentMessage> {
+    const socket = this.requireOpen();
+    let quoted: WAMessage | undefined;
+    if (message.replyTo) {
+      quoted = this.known(message.to, message.replyTo);
+      if (!quoted) {
+        throw new EngineRequestError(
+          404,
+          'reply_target_not_found',
+          `The message "${message.replyTo}" to reply to is not known to the add-on (it keeps only recent messages). Send without reply_to.`,
+        );
+      }
+    }
+    const sent = await socket.sendMessage(message.to, this.content(message), quoted ? { quoted } : {});
+    if (!sent?.key.id) throw new EngineRequestError(502, 'send_failed', 'WhatsApp did not accept the message. Try again later.');
+    // Kept for votes on polls, edits, replies and WhatsApp's retry requests.
+    this.deps.messages.put(sent);
+    const seconds = sent.messageTimestamp ? toNumber(sent.messageTimestamp) : Math.floor(Date.now() / 1000);
+    return { id: sent.key.id, to: message.to, timestamp: new Date(seconds * 1000).toISOString() };
+  }
+
+  private requireOwn(chat: string, messageId: string, what: string): WAMessageKey {
+    const known = this.known(chat, messageId);
+    if (known && !known.key.fromMe) {
+      throw new EngineRequestError(409, 'not_own_message', `Only messages sent from this account can be ${what}.`);
+    }
+    return known?.key ?? { remoteJid: chat, id: messageId, fromMe: true };
+  }
+
+  async edit(chat: string, messageId: string, text: string): Promise<void> {
+    const socket = this.requireOpen();
+    await socket.sendMessage(chat, { text, edit: this.requireOwn(chat, messageId, 'edited') });
+  }
+
+  async delete(chat: string, messageId: string): Promise<void> {
+    const socket = this.requireOpen();
+    // Group admins may delete other people's messages too, so a known foreign key is used as it is.
+    await socket.sendMessage(chat, { delete: this.keyOf(chat, messageId, true) });
+  }
+
+  async markRead(chat: string, messageIds: string[]): Promise<void> {
+    const socket = this.requireOpen();
+    const keys = messageIds.length > 0 ? messageIds.map((id) => this.keyOf(chat, id, false)) : this.deps.unreadKeys(chat);
+    if (keys.length > 0) await socket.readMessages(keys);
+  }
+
+  async setPresence(chat: string, state: PresenceState): Promise<void> {
+    await this.requireOpen().sendPresenceUpdate(state, chat);
+  }
+
+  async groups(): Promise<GroupSummary[]> {
+    const groups = Object.values(await this.requireOpen().groupFetchAllParticipating());
+    for (const group of groups) this.deps.rememberGroup(group);
+    return groups
+      .map((group) => ({
+        jid: group.id,
+        subject: group.subject,
+        participants: group.size ?? group.participants.length,
+        announce: group.announce ?? false,
+        restrict: group.restrict ?? false,
+        owner: group.ownerPn ?? group.owner ?? null,
+        description: group.desc ?? null,
+        created: group.creation ? new Date(group.creation * 1000).toISOString() : null,
+      }))
+      .sort((a, b) => a.subject.localeCompare(b.subject));
+  }
+
+  async checkNumber(phoneDigits: string): Promise<NumberCheck> {
+    const results = (await this.requireOpen().onWhatsApp(phoneDigits)) ?? [];
+    // WhatsApp may answer with the number in its canonical form, so the answer's jid is the one to use.
+    const found = results.find((result) => result.exists);
+    return found ? { exists: true, jid: jidNormalizedUser(found.jid) } : { exists: false, jid: null };
+  }
+
+  async downloadMedia(messageId: string): Promise<{ data: Buffer; mimetype: string | null; filename: string | null } | null> {
+    const socket = this.requireOpen();
+    const message = this.deps.messages.get({ id: messageId });
+    const content = normalizeMessageContent(message?.message);
+    const media =
+      content?.imageMessage ??
+      content?.videoMessage ??
+      content?.ptvMessage ??
+      content?.audioMessage ??
+      content?.documentMessage ??
+      content?.stickerMessage;
+    if (!message || !media) return null;
+    const data = await downloadMediaMessage(
+      message,
+      'buffer',
+      {},
+      // WhatsApp deletes media from its servers after a while; the sender's phone can upload it again.
+      { reuploadRequest: (msg) => socket.updateMediaMessage(msg), logger: this.deps.logger },
+    );
+    const filename = content?.documentMessage?.fileName ?? null;
+    return { data, mimetype: media.mimetype ?? null, filename };
+  }
+}
