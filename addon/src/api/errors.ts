@@ -4,6 +4,7 @@ import { EngineRequestError } from '../engine/types.js';
 import { IdempotencyConflictError } from '../messaging/idempotency.js';
 import { QueueFullError } from '../messaging/pacer.js';
 import { SessionError } from '../session/session.js';
+import { PhoneNumberError } from '../util/phone.js';
 
 /** An error whose code and message are meant for the caller: `{"error": {"code", "message"}}`. */
 export class ApiError extends Error {
@@ -33,6 +34,7 @@ interface BodyParserError {
 function asApiError(err: unknown): ApiError | null {
   if (err instanceof ApiError) return err;
   if (err instanceof SessionError || err instanceof EngineRequestError) return new ApiError(err.status, err.code, err.message);
+  if (err instanceof PhoneNumberError) return new ApiError(400, 'invalid_phone_number', err.message);
   if (err instanceof QueueFullError) return new ApiError(429, 'queue_full', err.message);
   if (err instanceof IdempotencyConflictError) return new ApiError(422, 'idempotency_key_reused', err.message);
   return null;

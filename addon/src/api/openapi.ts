@@ -2,6 +2,7 @@
  * The OpenAPI 3.1 description of every route. Tests validate the server's real responses against
  * these schemas, so a change to a route must change this document too.
  */
+import { DISCONNECT_REASON_NAMES, SIMULATED_DISCONNECT_REASONS } from '../engine/disconnect.js';
 import { MESSAGE_KINDS } from '../journal/types.js';
 
 type Schema = Record<string, unknown>;
@@ -16,20 +17,6 @@ function object(properties: Record<string, Schema>, required: string[] = Object.
 }
 
 const CONNECTION_STATES = ['starting', 'pairing', 'connected', 'reconnecting', 'logged_out'];
-const DISCONNECT_REASONS = [
-  'connectionClosed',
-  'connectionLost',
-  'connectionReplaced',
-  'timedOut',
-  'loggedOut',
-  'badSession',
-  'restartRequired',
-  'multideviceMismatch',
-  'forbidden',
-  'unavailableService',
-  'qrExpired',
-  'unknown',
-];
 
 const schemas: Record<string, Schema> = {
   Error: object({
@@ -58,7 +45,7 @@ const schemas: Record<string, Schema> = {
       }),
     ),
     pairing_code: nullable({ type: 'string', description: 'Code to type on the phone, after POST /v1/session/pairing-code.' }),
-    last_disconnect: nullable(object({ reason: { enum: DISCONNECT_REASONS }, message: str, at: dateTime })),
+    last_disconnect: nullable(object({ reason: { enum: DISCONNECT_REASON_NAMES }, message: str, at: dateTime })),
     since: { ...dateTime, description: 'When the current state began.' },
   }),
   PairingCodeRequest: object({ phone_number: { type: 'string', description: 'The phone number of the WhatsApp account to link, with country code.' } }),
@@ -192,7 +179,7 @@ const schemas: Record<string, Schema> = {
     },
     ['from'],
   ),
-  SimulatorDisconnect: object({ reason: { enum: DISCONNECT_REASONS.filter((r) => r !== 'qrExpired' && r !== 'unknown') } }),
+  SimulatorDisconnect: object({ reason: { enum: [...SIMULATED_DISCONNECT_REASONS] } }),
   OutboxEntry: {
     type: 'object',
     properties: { id: str, to: str, type: str, sent_at: dateTime },

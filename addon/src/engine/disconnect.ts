@@ -25,6 +25,13 @@ const STATUS_CODES: Readonly<Record<DisconnectReasonName, number | null>> = {
   unknown: null,
 };
 
+export const DISCONNECT_REASON_NAMES = Object.keys(STATUS_CODES) as DisconnectReasonName[];
+
+/** The reasons WhatsApp itself can give (the simulator can drop a connection with any of them). */
+export const SIMULATED_DISCONNECT_REASONS: readonly DisconnectReasonName[] = DISCONNECT_REASON_NAMES.filter(
+  (reason) => reason !== 'qrExpired' && reason !== 'unknown',
+);
+
 /** The status code Baileys uses for a reason (null for `unknown`). */
 export function reasonStatusCode(reason: DisconnectReasonName): number | null {
   return STATUS_CODES[reason];

@@ -5,7 +5,7 @@
  */
 import { ApiError } from '../api/errors.js';
 import type { Messenger } from '../engine/types.js';
-import { PhoneNumberError, phoneToJid, toE164 } from '../util/phone.js';
+import { phoneToJid, toE164 } from '../util/phone.js';
 
 const JID = /^[0-9A-Za-z._-]+(:\d+)?@(s\.whatsapp\.net|g\.us|lid|newsletter)$/;
 const KNOWN_TTL_MS = 24 * 60 * 60 * 1000;
@@ -22,12 +22,7 @@ export function parseRecipient(raw: string, field = 'to'): Recipient {
     }
     return { kind: 'jid', jid: value.replace(/:\d+@/, '@') };
   }
-  try {
-    return { kind: 'phone', e164: toE164(value) };
-  } catch (err) {
-    if (err instanceof PhoneNumberError) throw new ApiError(400, 'invalid_phone_number', err.message);
-    throw err;
-  }
+  return { kind: 'phone', e164: toE164(value) };
 }
 
 export class RecipientResolver {

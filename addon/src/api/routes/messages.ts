@@ -3,7 +3,7 @@ import type { PresenceState } from '../../engine/types.js';
 import { IdempotencyKeyError, validateIdempotencyKey } from '../../messaging/idempotency.js';
 import { MAX_TEXT_LENGTH, parseSendRequest } from '../../messaging/send-request.js';
 import type { Sender } from '../../messaging/sender.js';
-import { PhoneNumberError, toE164 } from '../../util/phone.js';
+import { toE164 } from '../../util/phone.js';
 import { ApiError } from '../errors.js';
 import { objectBody, onlyQuery, optionalString, optionalStringArray, requiredString } from '../validate.js';
 
@@ -91,13 +91,7 @@ export function messageRoutes(sender: Sender): Router {
     onlyQuery(req.query, ['phone']);
     const raw = typeof req.query.phone === 'string' ? req.query.phone : '';
     if (raw.trim() === '') throw new ApiError(400, 'invalid_request', 'Query parameter "phone" is required, e.g. ?phone=%2B4917612345678.');
-    let phone: string;
-    try {
-      phone = toE164(raw);
-    } catch (err) {
-      if (err instanceof PhoneNumberError) throw new ApiError(400, 'invalid_phone_number', err.message);
-      throw err;
-    }
+    const phone = toE164(raw);
     const messenger = await sender.messenger();
     const check = await messenger.checkNumber(phone.slice(1));
     res.json({ phone, exists: check.exists, jid: check.exists ? check.jid : null });

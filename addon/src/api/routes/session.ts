@@ -1,7 +1,6 @@
 import { Router } from 'express';
 import type { Session } from '../../session/session.js';
-import { PhoneNumberError, toE164 } from '../../util/phone.js';
-import { ApiError } from '../errors.js';
+import { toE164 } from '../../util/phone.js';
 import { objectBody, requiredString } from '../validate.js';
 
 export function sessionRoutes(session: Session): Router {
@@ -13,13 +12,7 @@ export function sessionRoutes(session: Session): Router {
 
   router.post('/v1/session/pairing-code', async (req, res) => {
     const body = objectBody(req.body, ['phone_number']);
-    let phone: string;
-    try {
-      phone = toE164(requiredString(body, 'phone_number', 64));
-    } catch (err) {
-      if (err instanceof PhoneNumberError) throw new ApiError(400, 'invalid_phone_number', err.message);
-      throw err;
-    }
+    const phone = toE164(requiredString(body, 'phone_number', 64));
     res.json({ code: await session.requestPairingCode(phone.slice(1)) });
   });
 

@@ -1,9 +1,10 @@
 import { Router } from 'express';
 import { MESSAGE_KINDS, type MessageKind } from '../../journal/types.js';
 import { DEFAULT_SIMULATED_PHONE, SimulatorStateError, type SimulatorEngine } from '../../engine/simulator.js';
+import { SIMULATED_DISCONNECT_REASONS } from '../../engine/disconnect.js';
 import type { DisconnectReasonName } from '../../engine/types.js';
 import { IncomingSpecError, type IncomingSpec } from '../../engine/wa-message-builder.js';
-import { PhoneNumberError, phoneToJid, toE164 } from '../../util/phone.js';
+import { phoneToJid, toE164 } from '../../util/phone.js';
 import { ApiError } from '../errors.js';
 import {
   objectBody,
@@ -16,18 +17,6 @@ import {
   type JsonObject,
 } from '../validate.js';
 
-export const SIMULATED_DISCONNECT_REASONS: readonly DisconnectReasonName[] = [
-  'connectionClosed',
-  'connectionLost',
-  'connectionReplaced',
-  'timedOut',
-  'loggedOut',
-  'badSession',
-  'restartRequired',
-  'multideviceMismatch',
-  'forbidden',
-  'unavailableService',
-];
 
 const INCOMING_FIELDS = [
   'from',
@@ -58,12 +47,7 @@ function phoneOrJid(value: string, field: string): string {
     }
     return value;
   }
-  try {
-    return phoneToJid(toE164(value));
-  } catch (err) {
-    if (err instanceof PhoneNumberError) throw new ApiError(400, 'invalid_phone_number', err.message);
-    throw err;
-  }
+  return phoneToJid(toE164(value));
 }
 
 function parseIncoming(raw: unknown): IncomingSpec {
@@ -152,13 +136,7 @@ export function simulatorRoutes(simulator: SimulatorEngine): Router {
   router.post('/v1/simulator/scan', async (req, res) => {
     const body = objectBody(req.body, ['phone', 'name']);
     const raw = optionalString(body, 'phone', 64) ?? DEFAULT_SIMULATED_PHONE;
-    let phone: string;
-    try {
-      phone = toE164(raw);
-    } catch (err) {
-      if (err instanceof PhoneNumberError) throw new ApiError(400, 'invalid_phone_number', err.message);
-      throw err;
-    }
+    const phone = toE164(raw);
     try {
       const account = await simulator.scan(phone, optionalString(body, 'name', 256) ?? null);
       res.json({ me: account });
