@@ -238,7 +238,11 @@ async def addon(
     server = Addon(
         tmp_path / "addon-data", tmp_path / "addon.log", marker.kwargs if marker else {}
     )
-    await server.async_start()
+    try:
+        await server.async_start()
+    except BaseException:
+        await server.async_close()
+        raise
     yield server
     # Unload first, so nothing in Home Assistant is left talking to a stopped add-on.
     for entry in hass.config_entries.async_entries(DOMAIN):

@@ -116,12 +116,16 @@ async def test_rotated_qr_code_replaces_the_shown_one(
         assert result["type"] is FlowResultType.SHOW_PROGRESS
         assert result["step_id"] == "pair_qr"
         second = result["description_placeholders"]["qr_code"]
+        assert second != first
+        await wait_until(
+            lambda: any(code in second for code in offered),
+            within=2,
+            what="the shown QR code to be one the add-on offered",
+        )
     finally:
         recorder.cancel()
         with suppress(asyncio.CancelledError):
             await recorder
-    assert second != first
-    assert any(code in second for code in offered)
 
     await addon.scan()
     result = await finish_pairing(progress)
@@ -542,3 +546,131 @@ async def wait_for_reauth_flow(hass: HomeAssistant) -> ConfigFlowResult:
     (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert flow["context"]["source"] == "reauth"
     return flow
+
+
+async def test_addon_lost_while_pairing_ends_the_flow(
+    hass: HomeAssistant, addon: Addon
+) -> None:
+    """When the add-on stays away during pairing, the flow says so and stops."""
+    result = await start_user_flow(hass, addon)
+    progress = FlowProgress(hass, result["flow_id"])
+    await open_qr_step(hass, result, progress)
+
+    await addon.async_stop()
+    result = await finish_pairing(progress)
+    progress.close()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "cannot_connect"
+
+
+async def test_qr_code_needs_the_addon(hass: HomeAssistant, addon: Addon) -> None:
+    """Choosing the QR code while the add-on is down ends the flow with the reason."""
+    result = await start_user_flow(hass, addon)
+    await addon.async_stop()
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "pair_qr"}
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "cannot_connect"
+
+
+async def test_pairing_code_needs_the_addon(hass: HomeAssistant, addon: Addon) -> None:
+    """Asking for a code while the add-on is down shows cannot_connect."""
+    result = await start_user_flow(hass, addon)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "pair_code"}
+    )
+    await addon.async_stop()
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PHONE_NUMBER: DEFAULT_PHONE}
+    )
+
+    assert result["errors"] == {"base": "cannot_connect"}
+    hass.config_entries.flow.async_abort(result["flow_id"])
+
+
+@pytest.mark.parametrize("choice", ["pair_qr", "pair_code"])
+async def test_account_linked_meanwhile_finishes_the_flow(
+    hass: HomeAssistant, addon: Addon, choice: str
+) -> None:
+    """The phone was linked another way while the menu was open: no second pairing."""
+    result = await start_user_flow(hass, addon)
+    await addon.link()
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": choice}
+    )
+    if choice == "pair_code":
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_PHONE_NUMBER: DEFAULT_PHONE}
+        )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == DEFAULT_JID
+
+
+async def test_discovered_addon_gone_before_confirming(
+    hass: HomeAssistant, addon: Addon
+) -> None:
+    """The add-on stopped between discovery and the user's click."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_HASSIO}, data=discovery(addon)
+    )
+    await addon.async_stop()
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "cannot_connect"
+
+
+async def test_reauth_survives_an_addon_restart_with_a_new_key(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, linked_addon: Addon
+) -> None:
+    """Re-authentication copes with the add-on being away and coming back changed."""
+    await linked_addon.disconnect("loggedOut")
+    await wait_for_reauth_flow(hass)
+    hass.config_entries.flow.async_abort(
+        hass.config_entries.flow.async_progress_by_handler(DOMAIN)[0]["flow_id"]
+    )
+    await linked_addon.async_stop()
+
+    result = await loaded_entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    assert result["description_placeholders"]["reason"] == ""
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["errors"] == {"base": "cannot_connect"}
+
+    linked_addon.api_key = "a-new-key"
+    await linked_addon.async_start()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "reauth_api_key"
+    assert result["description_placeholders"]["url"] == linked_addon.url
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: "a-new-key"}
+    )
+    assert result["type"] is FlowResultType.MENU
+    hass.config_entries.flow.async_abort(result["flow_id"])
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "ftp://host", "http://"])
+async def test_reconfigure_rejects_unusable_addresses(
+    hass: HomeAssistant, addon: Addon, url: str
+) -> None:
+    """An address that cannot work is refused before anything is tried."""
+    entry = mock_entry(addon)
+    entry.add_to_hass(hass)
+
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: url, CONF_API_KEY: addon.api_key}
+    )
+
+    assert result["errors"] == {CONF_URL: "invalid_url"}
+    hass.config_entries.flow.async_abort(result["flow_id"])

@@ -146,9 +146,9 @@ class Session:
     since: datetime
 
     @property
-    def is_linked(self) -> bool:
-        """Whether an account is linked and the add-on is not waiting for a new pairing."""
-        return self.me is not None and self.state is not SessionState.LOGGED_OUT
+    def linked_account(self) -> Account | None:
+        """The linked account, unless the add-on waits for a new pairing."""
+        return None if self.state is SessionState.LOGGED_OUT else self.me
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:

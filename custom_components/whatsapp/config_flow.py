@@ -195,8 +195,8 @@ class WhatsAppConfigFlow(ConfigFlow, domain=DOMAIN):
             session = await self._client().session()
         except WhatsAppError:
             return self.async_abort(reason="cannot_connect")
-        if session.is_linked and session.me is not None:
-            await self.async_set_unique_id(session.me.jid)
+        if (account := session.linked_account) is not None:
+            await self.async_set_unique_id(account.jid)
             self._abort_if_unique_id_configured(
                 updates={CONF_URL: self._url, CONF_API_KEY: self._api_key}
             )
@@ -227,8 +227,8 @@ class WhatsAppConfigFlow(ConfigFlow, domain=DOMAIN):
         while session.state is SessionState.STARTING and time.monotonic() < deadline:
             await asyncio.sleep(PAIRING_POLL_INTERVAL)
             session = await self._async_current_session()
-        if session.is_linked and session.me is not None:
-            return await self._async_finish(session.me)
+        if (account := session.linked_account) is not None:
+            return await self._async_finish(account)
         return await self.async_step_link()
 
     async def async_step_link(
@@ -247,12 +247,13 @@ class WhatsAppConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def _async_prepare_pairing(self) -> Session:
         """Return the session, restarting it when pairing has ended so codes flow again."""
-        session = await self._async_current_session()
-        if session.state is SessionState.LOGGED_OUT:
-            try:
-                session = await self._client().restart_session()
-            except WhatsAppError as err:
-                raise AbortFlow("cannot_connect") from err
+        client = self._client()
+        try:
+            session = await client.session()
+            if session.state is SessionState.LOGGED_OUT:
+                session = await client.restart_session()
+        except WhatsAppError as err:
+            raise AbortFlow("cannot_connect") from err
         return session
 
     def _pairing_watcher(self, *, follow_qr: bool) -> asyncio.Task[PairingOutcome]:
@@ -308,8 +309,8 @@ class WhatsAppConfigFlow(ConfigFlow, domain=DOMAIN):
         if self._watch_task is None:
             if outcome is None:
                 session = await self._async_prepare_pairing()
-                if session.is_linked and session.me is not None:
-                    return await self._async_finish(session.me)
+                if (account := session.linked_account) is not None:
+                    return await self._async_finish(account)
                 self._session = session
             qr = self._session.qr if self._session else None
             self._shown_qr = qr.code if qr else None

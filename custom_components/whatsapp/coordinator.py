@@ -71,7 +71,7 @@ class WhatsAppSessionCoordinator(DataUpdateCoordinator[WhatsAppStatus]):
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="addon_unreachable",
-                translation_placeholders={"url": self.client.url, "error": str(err)},
+                translation_placeholders={"error": str(err)},
             ) from err
         if not self._account_is_linked(session):
             if self.data is None:
@@ -81,8 +81,7 @@ class WhatsAppSessionCoordinator(DataUpdateCoordinator[WhatsAppStatus]):
                 )
             # Loaded entries keep running, so the sensor can show why.
             self.config_entry.async_start_reauth(self.hass)
-        if self.data is not None and self.data.addon_version != health.version:
-            self._update_device_version(health.version)
+        self._update_device_version(health.version)
         return WhatsAppStatus(session=session, addon_version=health.version)
 
     def _account_is_linked(self, session: Session) -> bool:
@@ -92,8 +91,8 @@ class WhatsAppSessionCoordinator(DataUpdateCoordinator[WhatsAppStatus]):
         return session.me is None or session.me.jid == self.account_jid
 
     def _update_device_version(self, version: str) -> None:
+        """Show the version of the add-on that answers now, also after an update."""
         registry = dr.async_get(self.hass)
-        if device := registry.async_get_device(
-            identifiers={(DOMAIN, self.account_jid)}
-        ):
+        device = registry.async_get_device(identifiers={(DOMAIN, self.account_jid)})
+        if device is not None and device.sw_version != version:
             registry.async_update_device(device.id, sw_version=version)

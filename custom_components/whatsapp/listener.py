@@ -138,10 +138,8 @@ class WhatsAppEventListener:
             return
         self.reachable = False
         LOGGER.warning(
-            "Lost contact with the WhatsApp add-on at %s (%s). The add-on keeps "
-            "incoming messages; they arrive here once it answers again. "
-            "Check that the add-on is running",
-            self._client.url,
+            "Lost contact with the WhatsApp add-on: %s. It keeps incoming messages "
+            "for Home Assistant until it is reachable again; check that it is running",
             err,
         )
         # The coordinator decides between unavailable entities and re-authentication.
@@ -150,7 +148,7 @@ class WhatsAppEventListener:
     async def _async_regained_contact(self) -> None:
         self.reachable = True
         LOGGER.info(
-            "The WhatsApp add-on at %s answers again; catching up on its events",
+            "The WhatsApp add-on at %s is reachable again; catching up on its events",
             self._client.url,
         )
         await self._coordinator.async_refresh()

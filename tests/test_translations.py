@@ -1,0 +1,121 @@
+"""The texts users read: complete, consistent across languages, valid for Home Assistant."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+import re
+import string
+from typing import Any
+
+import homeassistant
+from homeassistant.helpers import config_validation as cv
+import pytest
+
+INTEGRATION = Path(__file__).parents[1] / "custom_components" / "whatsapp"
+STRINGS = json.loads((INTEGRATION / "strings.json").read_text())
+CORE_STRINGS = json.loads(
+    (Path(homeassistant.__file__).parent / "strings.json").read_text()
+)
+REFERENCE = re.compile(r"^\[%key:(.+)%\]$")
+# The same rules Home Assistant's hassfest applies to translation strings.
+URL = re.compile(
+    r"(((ftp|ftps|scp|http|https|mqtt|mqtts|socket|socks5):\/\/|www\.)"
+    r"[a-z0-9]+([\-\.]{1}[a-z0-9]+)*\.[a-z]{2,5}(:[0-9]{1,5})?(\/.*)?)",
+    re.IGNORECASE,
+)
+QUOTED_PLACEHOLDER = re.compile(r"'{\w+}'")
+
+
+def flatten(node: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """`{"a": {"b": "text"}}` as `{"a::b": "text"}`."""
+    flat: dict[str, str] = {}
+    for key, value in node.items():
+        path = f"{prefix}::{key}" if prefix else key
+        if isinstance(value, dict):
+            flat |= flatten(value, path)
+        else:
+            flat[path] = value
+    return flat
+
+
+def resolve(node: Any) -> Any:
+    """Replace `[%key:…%]` references by the text they point to."""
+    if isinstance(node, dict):
+        return {key: resolve(value) for key, value in node.items()}
+    if match := REFERENCE.match(node):
+        source, *path = match.group(1).split("::")
+        target: Any = CORE_STRINGS[source] if source == "common" else None
+        if source == "component":
+            assert path[0] == "whatsapp"
+            target, path = STRINGS, path[1:]
+        for part in path:
+            target = target[part]
+        return resolve(target)
+    return node
+
+
+def placeholders(text: str) -> set[str]:
+    """The `{name}` placeholders of a text."""
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field}
+
+
+def load(language: str) -> dict[str, Any]:
+    """One translation file."""
+    return dict(
+        json.loads((INTEGRATION / "translations" / f"{language}.json").read_text())
+    )
+
+
+def test_english_is_strings_json_with_references_resolved() -> None:
+    """translations/en.json is what Home Assistant generates from strings.json."""
+    assert load("en") == resolve(STRINGS)
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_translation_follows_home_assistant_rules(language: str) -> None:
+    """No HTML, no URLs, no quoted placeholders, no stray spaces."""
+    for key, text in flatten(load(language)).items():
+        cv.string_with_no_html(text)
+        assert not URL.search(text), key
+        assert not QUOTED_PLACEHOLDER.search(text), key
+        assert text == text.strip(), key
+        assert all(name.isidentifier() for name in placeholders(text)), key
+
+
+def test_german_has_every_text_with_the_same_placeholders() -> None:
+    """Nothing is missing in German, and every placeholder is still there."""
+    english, german = flatten(load("en")), flatten(load("de"))
+    assert german.keys() == english.keys()
+    for key, text in english.items():
+        assert placeholders(german[key]) == placeholders(text), key
+
+
+def test_every_key_the_code_uses_is_translated() -> None:
+    """Errors, aborts, progress texts, steps and exceptions the code names exist."""
+    config = STRINGS["config"]
+    flow = (INTEGRATION / "config_flow.py").read_text()
+    errors = set(re.findall(r'errors\[[^\]]+\] = "(\w+)"', flow))
+    errors |= set(re.findall(r'self\._pairing_code_error = "(\w+)"', flow))
+    aborts = set(re.findall(r'(?:reason=|AbortFlow\()"(\w+)"', flow))
+    progress = set(re.findall(r'progress_action="(\w+)"', flow))
+    forms = set(re.findall(r'async_show_(?:form|menu)\(\s*step_id="(\w+)"', flow))
+    assert errors
+    assert errors <= config["error"].keys()
+    assert (
+        aborts | {"already_configured", "already_in_progress"} <= config["abort"].keys()
+    )
+    assert progress == config["progress"].keys()
+    assert forms == config["step"].keys()
+
+    code = "".join(path.read_text() for path in INTEGRATION.glob("*.py"))
+    used = set(re.findall(r'translation_key\s*=\s*"(\w+)"', code))
+    entities = STRINGS["entity"]["sensor"].keys() | STRINGS["entity"]["event"].keys()
+    assert used <= STRINGS["exceptions"].keys() | STRINGS["issues"].keys() | entities
+
+
+def test_data_descriptions_describe_existing_fields() -> None:
+    """hassfest rejects descriptions of fields a step does not have."""
+    for step_id, step in STRINGS["config"]["step"].items():
+        for field in step.get("data_description", {}):
+            assert field in step.get("data", {}), (step_id, field)
