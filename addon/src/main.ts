@@ -133,6 +133,7 @@ async function main(): Promise<void> {
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   // The web page Home Assistant shows through ingress; also the way to link the phone without the integration.
+  // It is a convenience: when its port is taken (several copies on one machine), the API still runs.
   const dashboardServer = await listen(
     createDashboardApp({
       version,
@@ -145,7 +146,13 @@ async function main(): Promise<void> {
     }),
     settings.ingressPort,
     settings.host,
-  );
+  ).catch((err: NodeJS.ErrnoException) => {
+    logger.warn(
+      { port: settings.ingressPort, code: err.code },
+      'the add-on web page could not start (its port is in use?); set WA_INGRESS_PORT to another port to get it back. The API is not affected.',
+    );
+    return null;
+  });
   session.start();
   logger.info(
     { host: settings.host, port: settings.port, ingressPort: settings.ingressPort, engine: engine.kind, version },
@@ -166,14 +173,14 @@ async function main(): Promise<void> {
     deadline.unref();
     shutdownController.abort();
     discovery?.stop();
-    for (const listening of [server, dashboardServer]) {
+    const servers = dashboardServer ? [server, dashboardServer] : [server];
+    for (const listening of servers) {
       listening.close();
       listening.closeIdleConnections();
     }
     await session.stop();
     await Promise.allSettled([journal.close(), auth.flush(), messages.flush(), idempotency.flush()]);
-    server.closeAllConnections();
-    dashboardServer.closeAllConnections();
+    for (const listening of servers) listening.closeAllConnections();
     clearTimeout(deadline);
     logger.info('stopped');
     process.exit(0);

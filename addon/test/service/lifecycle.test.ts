@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -68,6 +69,22 @@ describe('service lifecycle', () => {
     await service.dispose();
   });
 
+  it('still serves the API when the web page port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as AddressInfo).port;
+    try {
+      const service = await startService({ env: { WA_INGRESS_PORT: String(taken) } });
+      const session = await service.json('GET', '/v1/session');
+      assert.ok(session.state);
+      assert.match(service.output, /web page could not start/);
+      assert.equal(await service.stop(), 0);
+      await service.dispose();
+    } finally {
+      blocker.close();
+    }
+  });
+
   it('refuses to start with an invalid setting and says which', async () => {
     await assert.rejects(startService({ env: { WA_ENGINE: 'carrier-pigeon' } }), /WA_ENGINE/);
   });
@@ -82,9 +99,14 @@ describe('long-poll over HTTP', () => {
       assert.ok(first.events.length > 0, 'connection events exist already');
 
       const started = Date.now();
-      const empty = await service.json<{ events: unknown[] }>('GET', `/v1/events?after=${first.last_seq + 1000}&wait=1`);
+      const empty = await service.json<{ events: unknown[] }>('GET', `/v1/events?after=${first.last_seq}&wait=1`);
       assert.deepEqual(empty.events, []);
-      assert.ok(Date.now() - started >= 900, 'waited for the requested time');
+      assert.ok(Date.now() - started >= 900, 'a caught-up reader waits for the requested time');
+
+      const ahead = Date.now();
+      const reset = await service.json<{ events: unknown[]; last_seq: number }>('GET', `/v1/events?after=${first.last_seq + 1000}&wait=30`);
+      assert.ok(Date.now() - ahead < 1_000, 'a reader ahead of the journal hears at once that its seq is stale');
+      assert.ok(reset.last_seq < first.last_seq + 1000);
 
       const waiting = service.json<{ events: Array<{ type: string }> }>('GET', `/v1/events?after=${first.last_seq}&wait=30`);
       await new Promise((r) => setTimeout(r, 100));
