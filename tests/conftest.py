@@ -6,6 +6,7 @@ and is reached over real HTTP on loopback.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 import secrets
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from unittest.mock import patch
 
 import aiohttp
+from aiohttp import web
 from homeassistant.const import CONF_API_KEY, CONF_URL
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -94,15 +96,22 @@ class Addon:
         self.api_key = secrets.token_urlsafe(24)
         self.extra_env = extra_env
         self.process: subprocess.Popen[bytes] | None = None
-        self.http = aiohttp.ClientSession()
+        self._http: aiohttp.ClientSession | None = None
 
     @property
     def url(self) -> str:
         """Where the add-on answers."""
         return f"http://127.0.0.1:{self.port}"
 
-    async def async_start(self) -> None:
-        """Run `npm start` and wait until `/health` answers."""
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        """An HTTP session in the running test's event loop."""
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        return self._http
+
+    def spawn(self) -> None:
+        """Run `npm start`; it answers once `async_wait_until_healthy` returns."""
         env = {
             **os.environ,
             "WA_ENGINE": "simulator",
@@ -112,10 +121,12 @@ class Addon:
             "WA_INGRESS_PORT": str(self.ingress_port),
             "WA_API_KEY": self.api_key,
             "WA_LOG_LEVEL": "info",
+            # Unpaced, so tests do not wait; pacing has tests of its own.
+            "WA_SEND_RATE_PER_MINUTE": "0",
             **self.extra_env,
         }
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: ASYNC220, S603 - returns at once; fixed command
+            self.process = subprocess.Popen(  # noqa: S603 - a fixed command
                 [NPM, "start", "--silent"],
                 cwd=ADDON_DIR,
                 env=env,
@@ -123,6 +134,14 @@ class Addon:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    async def async_start(self) -> None:
+        """Run `npm start` and wait until `/health` answers."""
+        self.spawn()
+        await self.async_wait_until_healthy()
+
+    async def async_wait_until_healthy(self) -> None:
+        """Wait until `/health` answers."""
         await wait_until(self._healthy, within=30, what="the add-on to start")
 
     async def _healthy(self) -> bool:
@@ -158,10 +177,25 @@ class Addon:
         """End the add-on abruptly, as a crash or power loss would."""
         await self.async_stop(signal.SIGKILL)
 
+    def terminate(self) -> None:
+        """Stop the process group and wait for it, outside any event loop."""
+        if self.process is None:
+            return
+        process, self.process = self.process, None
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+
+    async def async_close_http(self) -> None:
+        """Close the HTTP session of the running test."""
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
     async def async_close(self) -> None:
         """Stop the process and close the HTTP session."""
         await self.async_stop()
-        await self.http.close()
+        await self.async_close_http()
 
     async def request(self, method: str, path: str, body: Any = None) -> Any:
         """Call the add-on's API with its key; fail the test on an error answer."""
@@ -224,6 +258,10 @@ class Addon:
         """WhatsApp drops the connection for `reason`."""
         await self.request("POST", "/v1/simulator/disconnect", {"reason": reason})
 
+    async def outbox(self) -> list[dict[str, Any]]:
+        """Everything WhatsApp received from the account, oldest first."""
+        return list((await self.request("GET", "/v1/simulator/outbox"))["messages"])
+
 
 @pytest.fixture
 async def addon(
@@ -245,11 +283,91 @@ async def addon(
         raise
     yield server
     # Unload first, so nothing in Home Assistant is left talking to a stopped add-on.
+    await _async_unload_entries(hass)
+    await server.async_close()
+
+
+async def _async_unload_entries(hass: HomeAssistant) -> None:
     for entry in hass.config_entries.async_entries(DOMAIN):
         if entry.state.recoverable:
             await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
-    await server.async_close()
+
+
+class SharedAddon:
+    """The add-on process that the tests of one module share, once one needs it."""
+
+    def __init__(self, directory: Path) -> None:
+        """Nothing runs yet; ports can only be picked while a test allows sockets."""
+        self._directory = directory
+        self.addon: Addon | None = None
+
+    def get(self) -> Addon:
+        """The running add-on, started on first use."""
+        if self.addon is None:
+            self.addon = Addon(
+                self._directory / "addon-data", self._directory / "addon.log", {}
+            )
+            self.addon.spawn()
+        return self.addon
+
+
+@pytest.fixture(scope="module")
+def shared_addon_process(
+    addon_built: None, tmp_path_factory: pytest.TempPathFactory
+) -> Generator[SharedAddon]:
+    """One add-on process for all tests of a module that leave it running and linked.
+
+    Starting an add-on takes seconds; tests that only send share this one and
+    look only at what they added to its outbox.
+    """
+    shared = SharedAddon(tmp_path_factory.mktemp("shared-addon"))
+    yield shared
+    if shared.addon is not None:
+        shared.addon.terminate()
+
+
+@pytest.fixture
+async def shared_addon(
+    hass: HomeAssistant, shared_addon_process: SharedAddon, socket_enabled: None
+) -> AsyncGenerator[Addon]:
+    """The module's add-on, linked to the default account."""
+    server = shared_addon_process.get()
+    await server.async_wait_until_healthy()
+    if (await server.session())["state"] != "connected":
+        await server.link()
+    yield server
+    await _async_unload_entries(hass)
+    await server.async_close_http()
+
+
+@pytest.fixture
+async def shared_entry(hass: HomeAssistant, shared_addon: Addon) -> MockConfigEntry:
+    """A loaded config entry for the module's add-on."""
+    entry = mock_entry(shared_addon)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+class Outbox:
+    """What the add-on sent to WhatsApp since the test began."""
+
+    def __init__(self, addon: Addon, already_sent: int) -> None:
+        """Ignore the first `already_sent` messages: earlier tests sent them."""
+        self._addon = addon
+        self._already_sent = already_sent
+
+    async def messages(self) -> list[dict[str, Any]]:
+        """The messages this test sent, oldest first."""
+        return (await self._addon.outbox())[self._already_sent :]
+
+
+@pytest.fixture
+async def outbox(shared_addon: Addon) -> Outbox:
+    """The shared add-on's outbox, from the start of the test."""
+    return Outbox(shared_addon, len(await shared_addon.outbox()))
 
 
 @pytest.fixture
@@ -277,3 +395,28 @@ async def loaded_entry(hass: HomeAssistant, linked_addon: Addon) -> MockConfigEn
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return entry
+
+
+@pytest.fixture
+async def other_server(
+    socket_enabled: None,
+) -> AsyncGenerator[tuple[str, dict[str, Any]]]:
+    """An HTTP server whose answer to everything the test chooses."""
+    answer: dict[str, Any] = {"requests": 0}
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        answer["requests"] += 1
+        await asyncio.sleep(answer.get("delay", 0))
+        if "text" in answer:
+            return web.Response(status=answer["status"], text=answer["text"])
+        return web.json_response(answer["json"], status=answer.get("status", 200))
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}", answer
+    await runner.cleanup()

@@ -6,6 +6,7 @@ import asyncio
 from contextlib import suppress
 from enum import StrEnum
 from html import escape
+from pathlib import PurePosixPath
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -14,13 +15,22 @@ from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentryFlow,
+    OptionsFlow,
+    SubentryFlowResult,
 )
-from homeassistant.const import CONF_API_KEY, CONF_URL
+from homeassistant.const import CONF_API_KEY, CONF_NAME, CONF_URL
+from homeassistant.core import callback
 from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
@@ -31,6 +41,7 @@ from yarl import URL
 from .api import (
     DEFAULT_PORT,
     Account,
+    ApiErrorCode,
     Session,
     SessionState,
     WhatsAppApiError,
@@ -38,12 +49,22 @@ from .api import (
     WhatsAppClient,
     WhatsAppError,
 )
-from .const import CONF_PHONE_NUMBER, DOMAIN, phone_from_jid
+from .const import (
+    CONF_MEDIA_FOLDER,
+    CONF_PHONE_NUMBER,
+    CONF_RECIPIENT,
+    DEFAULT_MEDIA_FOLDER,
+    DOMAIN,
+    SUBENTRY_RECIPIENT,
+    phone_from_jid,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from homeassistant.helpers.service_info.hassio import HassioServiceInfo
+
+    from .coordinator import WhatsAppConfigEntry
 
 # How often a pairing in progress looks at the session: the flow should move on
 # within about a second of the phone scanning the code.
@@ -82,6 +103,16 @@ PHONE_NUMBER_SCHEMA = vol.Schema(
         )
     }
 )
+PERSON_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_NAME): TextSelector(),
+        vol.Required(CONF_PHONE_NUMBER): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.TEL)
+        ),
+    }
+)
+CONF_GROUP = "group"
+OPTIONS_SCHEMA = vol.Schema({vol.Required(CONF_MEDIA_FOLDER): TextSelector()})
 
 
 class PairingOutcome(StrEnum):
@@ -117,11 +148,33 @@ def format_pairing_code(code: str) -> str:
     return f"{code[:4]}-{code[4:]}" if len(code) == 8 else code
 
 
+def normalize_media_folder(value: str) -> str | None:
+    """Return a folder inside the media folder as `a/b`, or None if it leads outside."""
+    folder = PurePosixPath(value.strip())
+    if folder.is_absolute() or ".." in folder.parts or not folder.parts:
+        return None
+    return str(folder)
+
+
 class WhatsAppConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a WhatsApp account through the WhatsApp add-on."""
 
     VERSION = 1
     MINOR_VERSION = 1
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> WhatsAppOptionsFlow:
+        """Options of a linked account."""
+        return WhatsAppOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Recipients of notifications, each with a notify entity."""
+        return {SUBENTRY_RECIPIENT: RecipientSubentryFlow}
 
     def __init__(self) -> None:
         """Start with nothing known about the add-on."""
@@ -509,6 +562,119 @@ class WhatsAppConfigFlow(ConfigFlow, domain=DOMAIN):
             ),
             errors=errors,
             description_placeholders=URL_PLACEHOLDERS,
+        )
+
+
+class WhatsAppOptionsFlow(OptionsFlow):
+    """Where downloaded media goes."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the folder inside the media folder."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if folder := normalize_media_folder(user_input[CONF_MEDIA_FOLDER]):
+                return self.async_create_entry(data={CONF_MEDIA_FOLDER: folder})
+            errors[CONF_MEDIA_FOLDER] = "invalid_media_folder"
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                OPTIONS_SCHEMA,
+                user_input
+                or {
+                    CONF_MEDIA_FOLDER: self.config_entry.options.get(
+                        CONF_MEDIA_FOLDER, DEFAULT_MEDIA_FOLDER
+                    )
+                },
+            ),
+            errors=errors,
+        )
+
+
+class RecipientSubentryFlow(ConfigSubentryFlow):
+    """Add a person or group that notifications go to."""
+
+    def _client(self) -> WhatsAppClient:
+        entry: WhatsAppConfigEntry = self._get_entry()
+        if entry.state is not ConfigEntryState.LOADED:
+            # Numbers and groups can only be looked up through a running entry.
+            raise AbortFlow("entry_not_loaded")
+        return entry.runtime_data.client
+
+    def _abort_if_recipient_exists(self, jid: str) -> None:
+        if any(sub.unique_id == jid for sub in self._get_entry().subentries.values()):
+            raise AbortFlow("already_configured")
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Choose between a person and a group."""
+        self._client()
+        return self.async_show_menu(step_id="user", menu_options=["person", "group"])
+
+    async def async_step_person(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Ask for a name and phone number, and check the number uses WhatsApp."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                check = await self._client().check_number(user_input[CONF_PHONE_NUMBER])
+            except WhatsAppApiError as err:
+                if err.code != ApiErrorCode.INVALID_PHONE_NUMBER:
+                    raise AbortFlow("cannot_connect") from err
+                errors[CONF_PHONE_NUMBER] = "invalid_phone_number"
+            except WhatsAppError as err:
+                raise AbortFlow("cannot_connect") from err
+            else:
+                if check.exists and check.jid:
+                    self._abort_if_recipient_exists(check.jid)
+                    return self.async_create_entry(
+                        title=user_input[CONF_NAME].strip() or check.phone,
+                        data={CONF_RECIPIENT: check.phone},
+                        unique_id=check.jid,
+                    )
+                errors[CONF_PHONE_NUMBER] = "not_on_whatsapp"
+        return self.async_show_form(
+            step_id="person",
+            data_schema=self.add_suggested_values_to_schema(PERSON_SCHEMA, user_input),
+            errors=errors,
+        )
+
+    async def async_step_group(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Offer the account's groups."""
+        try:
+            groups = {group.jid: group for group in await self._client().groups()}
+        except WhatsAppError as err:
+            raise AbortFlow("cannot_connect") from err
+        if user_input is not None:
+            group = groups[user_input[CONF_GROUP]]
+            self._abort_if_recipient_exists(group.jid)
+            return self.async_create_entry(
+                title=group.subject,
+                data={CONF_RECIPIENT: group.jid},
+                unique_id=group.jid,
+            )
+        if not groups:
+            return self.async_abort(reason="no_groups")
+        options = [
+            SelectOptionDict(value=group.jid, label=group.subject)
+            for group in sorted(groups.values(), key=lambda group: group.subject)
+        ]
+        return self.async_show_form(
+            step_id="group",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_GROUP): SelectSelector(
+                        SelectSelectorConfig(
+                            options=options, mode=SelectSelectorMode.DROPDOWN
+                        )
+                    )
+                }
+            ),
         )
 
 

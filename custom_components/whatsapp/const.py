@@ -13,6 +13,12 @@ LOGGER = logging.getLogger(__package__)
 SESSION_UPDATE_INTERVAL: Final = timedelta(seconds=30)
 
 CONF_PHONE_NUMBER: Final = "phone_number"
+# Folder for downloaded media, relative to Home Assistant's media folder.
+CONF_MEDIA_FOLDER: Final = "media_folder"
+DEFAULT_MEDIA_FOLDER: Final = "whatsapp"
+
+SUBENTRY_RECIPIENT: Final = "recipient"
+CONF_RECIPIENT: Final = "recipient"
 
 EVENT_MESSAGE_RECEIVED: Final = "whatsapp_message_received"
 EVENT_MESSAGE_SENT: Final = "whatsapp_message_sent"
@@ -22,6 +28,25 @@ EVENT_MESSAGE_STATUS: Final = "whatsapp_message_status"
 ATTR_ENTRY_ID: Final = "entry_id"
 ATTR_COMMAND: Final = "command"
 ATTR_ARGS: Final = "args"
+
+# Fields of the actions and of the legacy notify service's `data`.
+ATTR_TARGET: Final = "target"
+ATTR_MESSAGE: Final = "message"
+ATTR_MEDIA: Final = "media"
+ATTR_MEDIA_TYPE: Final = "media_type"
+ATTR_FILENAME: Final = "filename"
+ATTR_REPLY_TO: Final = "reply_to"
+ATTR_MENTIONS: Final = "mentions"
+ATTR_LOCATION: Final = "location"
+ATTR_ADDRESS: Final = "address"
+ATTR_QUESTION: Final = "question"
+ATTR_OPTIONS: Final = "options"
+ATTR_MULTIPLE: Final = "multiple"
+ATTR_CHAT: Final = "chat"
+ATTR_MESSAGE_ID: Final = "message_id"
+ATTR_MESSAGE_IDS: Final = "message_ids"
+ATTR_EMOJI: Final = "emoji"
+ATTR_PHONE: Final = "phone"
 
 
 def signal_message_received(entry_id: str) -> str:

@@ -65,6 +65,8 @@ class WhatsAppServer:
                 status, answer = await self._addon.call(
                     "POST", "/v1/simulator/incoming", body, timeout=5
                 )
+            except aiohttp.ClientConnectorError:
+                pass  # not listening (restarting): nothing was delivered
             except (aiohttp.ClientError, TimeoutError):
                 self.broken_off += 1
             else:

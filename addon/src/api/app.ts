@@ -4,7 +4,8 @@ import type { Journal } from '../journal/journal.js';
 import type { Session } from '../session/session.js';
 import type { SimulatorEngine } from '../engine/simulator.js';
 import { requireApiKey } from './auth.js';
-import { errorHandler, notFound } from './errors.js';
+import { errorHandler, methodNotAllowed, notFound } from './errors.js';
+import { openApiDocument } from './openapi.js';
 import type { MediaStore } from '../media/media-store.js';
 import type { Sender } from '../messaging/sender.js';
 import { eventRoutes } from './routes/events.js';
@@ -43,7 +44,18 @@ export function createApp(deps: AppDependencies): Express {
   app.use(messageRoutes(deps.sender));
   app.use(eventRoutes(deps.journal, deps.shutdown));
   if (deps.simulator) app.use(simulatorRoutes(deps.simulator));
+  app.use(methodNotAllowed(documentedRoutes(deps.version, deps.simulator !== null)));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;
+}
+
+/** The methods of every route this app serves, from the OpenAPI document (which tests keep complete). */
+function documentedRoutes(version: string, withSimulator: boolean): Record<string, string[]> {
+  const paths = openApiDocument(version).paths as Record<string, Record<string, unknown>>;
+  return Object.fromEntries(
+    Object.entries(paths)
+      .filter(([path]) => withSimulator || !path.startsWith('/v1/simulator/'))
+      .map(([path, operations]) => [path, Object.keys(operations)]),
+  );
 }

@@ -25,6 +25,32 @@ export const notFound: RequestHandler = (req, res) => {
   res.status(404).json(errorBody('not_found', `There is no route ${req.method} ${req.path}. See /openapi.json for the API.`));
 };
 
+/**
+ * 405 with `Allow` (RFC 9110) for a path that exists, asked with a method it does not have; any
+ * other path falls through to notFound. `paths` maps each path template (`/v1/media/{media_id}`)
+ * to its methods, as in the OpenAPI document.
+ */
+export function methodNotAllowed(paths: Record<string, readonly string[]>): RequestHandler {
+  const routes = Object.entries(paths).map(([template, methods]) => {
+    const upper = methods.map((method) => method.toUpperCase());
+    // Express answers HEAD wherever it answers GET.
+    if (upper.includes('GET')) upper.push('HEAD');
+    const pattern = template.replace(/[.]/g, '\\.').replace(/\{[^}]+\}/g, '[^/]+');
+    return { pattern: new RegExp(`^${pattern}$`), allow: upper.join(', ') };
+  });
+  return (req, res, next) => {
+    const route = routes.find((candidate) => candidate.pattern.test(req.path));
+    if (!route) {
+      next();
+      return;
+    }
+    res
+      .status(405)
+      .set('Allow', route.allow)
+      .json(errorBody('method_not_allowed', `${req.path} does not support ${req.method}; it supports ${route.allow}. See /openapi.json for the API.`));
+  };
+}
+
 interface BodyParserError {
   type?: string;
   status?: number;

@@ -16,7 +16,56 @@ function object(properties: Record<string, Schema>, required: string[] = Object.
   return { type: 'object', properties, required, additionalProperties: extra };
 }
 
+// Request fields as the validators in validate.ts read them: a required text must hold something,
+// and an optional field may also be sent as null, which counts as left out.
+const text = (maxLength: number, description?: string): Schema => ({ type: 'string', minLength: 1, maxLength, ...(description ? { description } : {}) });
+const optionalText = (maxLength: number, description?: string): Schema =>
+  nullable({ type: 'string', maxLength, ...(description ? { description } : {}) });
+const optional = (schema: Schema): Schema => nullable(schema);
+const stringList = (maxItems: number, description?: string): Schema =>
+  optional({ type: 'array', items: str, maxItems, ...(description ? { description } : {}) });
+const MESSAGE_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
+const MAX_TEXT = 65_536;
+
 const CONNECTION_STATES = ['starting', 'pairing', 'connected', 'reconnecting', 'logged_out'];
+
+const mediaId = text(128, 'From POST /v1/media.');
+const caption = optionalText(MAX_TEXT);
+
+/** The fields each send type takes (see messaging/send-request.ts). */
+const SEND_TYPES: Record<string, { properties: Record<string, Schema>; required: string[] }> = {
+  text: { properties: { text: text(MAX_TEXT, 'The message.') }, required: ['text'] },
+  image: { properties: { media_id: mediaId, caption }, required: ['media_id'] },
+  video: { properties: { media_id: mediaId, caption }, required: ['media_id'] },
+  audio: { properties: { media_id: mediaId, voice: optional({ type: 'boolean', description: 'Send as a voice note.' }) }, required: ['media_id'] },
+  document: {
+    properties: { media_id: mediaId, caption, filename: optionalText(255, 'The name the recipient sees.') },
+    required: ['media_id'],
+  },
+  sticker: { properties: { media_id: mediaId }, required: ['media_id'] },
+  location: {
+    properties: {
+      latitude: { type: 'number', minimum: -90, maximum: 90 },
+      longitude: { type: 'number', minimum: -180, maximum: 180 },
+      name: optionalText(1024, 'Place name.'),
+      address: optionalText(1024),
+    },
+    required: ['latitude', 'longitude'],
+  },
+  contact: { properties: { name: text(256, 'The contact name.'), phone: text(64, 'The phone number to share.') }, required: ['name', 'phone'] },
+  poll: {
+    properties: {
+      question: text(255),
+      options: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 2, maxItems: 12, uniqueItems: true, description: 'Different answers.' },
+      multiple: optional({ type: 'boolean', description: 'Allow several answers.' }),
+    },
+    required: ['question', 'options'],
+  },
+  reaction: {
+    properties: { message_id: text(128, 'The message reacted to.'), emoji: optionalText(32, 'The emoji; empty removes the reaction.') },
+    required: ['message_id'],
+  },
+};
 
 const schemas: Record<string, Schema> = {
   Error: object({
@@ -48,7 +97,7 @@ const schemas: Record<string, Schema> = {
     last_disconnect: nullable(object({ reason: { enum: DISCONNECT_REASON_NAMES }, message: str, at: dateTime })),
     since: { ...dateTime, description: 'When the current state began.' },
   }),
-  PairingCodeRequest: object({ phone_number: { type: 'string', description: 'The phone number of the WhatsApp account to link, with country code.' } }),
+  PairingCodeRequest: object({ phone_number: text(64, 'The phone number of the WhatsApp account to link, with country code.') }),
   PairingCode: object({ code: { type: 'string', description: 'Type it on the phone: WhatsApp → Linked devices → Link with phone number.' } }),
   Media: object({
     media_id: str,
@@ -106,39 +155,27 @@ const schemas: Record<string, Schema> = {
   }),
   UploadedMedia: object({ media_id: str, mimetype: str, size: { type: 'integer', minimum: 1 } }),
   SendRequest: {
-    type: 'object',
     description:
-      'A message to send. `to` is a phone number in international form (any common writing) or a jid (`…@s.whatsapp.net`, group `…@g.us`). Fields beyond the common ones depend on `type`.',
-    properties: {
-      to: str,
-      type: { enum: ['text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contact', 'poll', 'reaction'] },
-      text: { type: 'string', description: 'text: the message.' },
-      media_id: { type: 'string', description: 'image/video/audio/document/sticker: from POST /v1/media.' },
-      caption: { type: 'string', description: 'image/video/document.' },
-      filename: { type: 'string', description: 'document: the name the recipient sees.' },
-      voice: { type: 'boolean', description: 'audio: send as a voice note.' },
-      latitude: { type: 'number', minimum: -90, maximum: 90 },
-      longitude: { type: 'number', minimum: -180, maximum: 180 },
-      name: { type: 'string', description: 'location: place name; contact: the contact name.' },
-      address: str,
-      phone: { type: 'string', description: 'contact: the phone number to share.' },
-      question: str,
-      options: { type: 'array', items: str, minItems: 2, maxItems: 12 },
-      multiple: { type: 'boolean', description: 'poll: allow several answers.' },
-      message_id: { type: 'string', description: 'reaction: the message reacted to.' },
-      emoji: { type: 'string', description: 'reaction: the emoji; empty removes the reaction.' },
-      reply_to: { type: 'string', description: 'Id of the message this one replies to.' },
-      mentions: { type: 'array', items: str, description: 'Phone numbers or jids mentioned (group messages).' },
-    },
-    required: ['to', 'type'],
-    additionalProperties: false,
+      'A message to send. `to` is a phone number in international form (any common writing) or a jid (`…@s.whatsapp.net`, group `…@g.us`). Each `type` takes its own fields besides the common ones.',
+    oneOf: Object.entries(SEND_TYPES).map(([type, fields]) =>
+      object(
+        {
+          to: text(128, 'Phone number with country code, or a jid.'),
+          type: { const: type },
+          ...fields.properties,
+          reply_to: optionalText(128, 'Id of the message this one replies to.'),
+          mentions: stringList(256, 'Phone numbers or jids mentioned (group messages).'),
+        },
+        ['to', 'type', ...fields.required],
+      ),
+    ),
   },
   SentMessage: object({ id: str, to: { type: 'string', description: 'The jid it was sent to.' }, timestamp: dateTime }),
-  EditRequest: object({ chat: str, text: str }, ['text']),
-  DeleteRequest: object({ chat: str }, []),
+  EditRequest: object({ chat: optionalText(128, 'The chat, unless given as ?chat=.'), text: text(MAX_TEXT) }, ['text']),
+  DeleteRequest: object({ chat: optionalText(128, 'The chat, unless given as ?chat=.') }, []),
   Edited: object({ id: str, edited: { const: true } }),
   Deleted: object({ id: str, deleted: { const: true } }),
-  ReadRequest: object({ message_ids: { type: 'array', items: str } }, []),
+  ReadRequest: object({ message_ids: optional({ type: 'array', items: { type: 'string', pattern: MESSAGE_ID_PATTERN }, maxItems: 1000 }) }, []),
   ReadResult: object({ chat: str, read: { anyOf: [{ type: 'array', items: str }, { const: 'latest' }] } }),
   PresenceRequest: object({ state: { enum: ['composing', 'recording', 'paused', 'available', 'unavailable'] } }),
   PresenceResult: object({ chat: str, state: { enum: ['composing', 'recording', 'paused', 'available', 'unavailable'] } }),
@@ -154,28 +191,47 @@ const schemas: Record<string, Schema> = {
   }),
   Groups: object({ groups: { type: 'array', items: ref('Group') } }),
   NumberCheck: object({ phone: { type: 'string', description: 'E.164.' }, exists: { type: 'boolean' }, jid: nullable(str) }),
-  SimulatorScan: object({ phone: str, name: str }, []),
+  SimulatorScan: object({ phone: optionalText(64), name: optionalText(256) }, []),
   SimulatorIncoming: object(
     {
-      from: { type: 'string', description: 'Sender phone number or jid.' },
-      chat: { type: 'string', description: 'Group jid, for a group message.' },
-      kind: { enum: [...MESSAGE_KINDS] },
-      id: str,
-      name: str,
-      from_me: { type: 'boolean' },
-      timestamp: { type: 'number' },
-      text: str,
-      caption: str,
-      media: object({ mimetype: str, filename: str, size: { type: 'integer', minimum: 0 }, seconds: { type: 'number', minimum: 0 } }, []),
-      voice: { type: 'boolean', description: 'audio: a voice note.' },
-      location: object({ latitude: { type: 'number' }, longitude: { type: 'number' }, name: str, address: str }, ['latitude', 'longitude']),
-      contact: object({ name: str, phone: str }, []),
-      poll: object({ question: str, options: { type: 'array', items: str }, multiple: { type: 'boolean' } }, ['question']),
-      reaction: object({ message_id: str, emoji: str }, ['message_id']),
-      poll_vote: object({ poll_id: str, selected: { type: 'array', items: str } }, ['poll_id']),
-      target_id: str,
-      quoted_id: str,
-      mentions: { type: 'array', items: str },
+      from: text(128, 'Sender phone number or jid.'),
+      chat: optional({ type: 'string', pattern: '@g\\.us$', maxLength: 128, description: 'Group jid, for a group message.' }),
+      kind: optional({ enum: [...MESSAGE_KINDS] }),
+      id: optionalText(128),
+      name: optionalText(256),
+      from_me: optional({ type: 'boolean' }),
+      timestamp: optional({ type: 'number', minimum: 0, maximum: 2 ** 40, description: 'Unix seconds.' }),
+      text: optionalText(MAX_TEXT),
+      caption: optionalText(MAX_TEXT),
+      media: optional(
+        object(
+          {
+            mimetype: optionalText(256),
+            filename: optionalText(1024),
+            size: optional({ type: 'number', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+            seconds: optional({ type: 'number', minimum: 0, maximum: 1e7 }),
+          },
+          [],
+        ),
+      ),
+      location: optional(
+        object(
+          {
+            latitude: { type: 'number', minimum: -90, maximum: 90 },
+            longitude: { type: 'number', minimum: -180, maximum: 180 },
+            name: optionalText(1024),
+            address: optionalText(1024),
+          },
+          ['latitude', 'longitude'],
+        ),
+      ),
+      contact: optional(object({ name: optionalText(256), phone: optionalText(64) }, [])),
+      poll: optional(object({ question: text(1024), options: stringList(12), multiple: optional({ type: 'boolean' }) }, ['question'])),
+      reaction: optional(object({ message_id: text(128), emoji: optionalText(32) }, ['message_id'])),
+      poll_vote: optional(object({ poll_id: text(128), selected: stringList(12) }, ['poll_id'])),
+      target_id: optionalText(128),
+      quoted_id: optionalText(128),
+      mentions: stringList(256),
     },
     ['from'],
   ),
@@ -304,7 +360,7 @@ export function openApiDocument(version: string): Schema {
               name: 'Idempotency-Key',
               in: 'header',
               required: false,
-              schema: { type: 'string', maxLength: 255 },
+              schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[!-~]+$' },
               description: 'Retries with the same key get the first result and never send twice (kept 24 hours).',
             },
           ],
@@ -316,7 +372,7 @@ export function openApiDocument(version: string): Schema {
         patch: secured({
           summary: 'Edit a message you sent (text).',
           parameters: [
-            { name: 'id', in: 'path', required: true, schema: str },
+            { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: MESSAGE_ID_PATTERN } },
             { name: 'chat', in: 'query', required: false, schema: str, description: 'The chat, when not in the body.' },
           ],
           requestBody: jsonBody('EditRequest'),
@@ -325,7 +381,7 @@ export function openApiDocument(version: string): Schema {
         delete: secured({
           summary: 'Delete a message you sent, for everyone.',
           parameters: [
-            { name: 'id', in: 'path', required: true, schema: str },
+            { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: MESSAGE_ID_PATTERN } },
             { name: 'chat', in: 'query', required: false, schema: str, description: 'The chat, when not in the body.' },
           ],
           requestBody: jsonBody('DeleteRequest', false),

@@ -295,7 +295,7 @@ export class SimulatorEngine implements Engine {
     return this.linkedAccount()!;
   }
 
-  /** Deliver a message as WhatsApp would. Returns the message id. */
+  /** Deliver a message as WhatsApp would. Returns the message id once the add-on has journalled it. */
   async deliver(spec: IncomingSpec): Promise<string> {
     const connection = this.requireOpen();
     const account = this.linkedAccount()!;
@@ -305,7 +305,11 @@ export class SimulatorEngine implements Engine {
     this.messages.put(message);
     if (spec.chat && !this.groupSubjects.has(spec.chat)) this.groupSubjects.set(spec.chat, `Group ${spec.chat.slice(-8, -5)}`);
     const data = await normaliseMessage(message, this.normaliseContext(account));
-    if (data) connection.handlers.onEvent({ type: 'message', data });
+    // WhatsApp keeps a message until the device acknowledges it, so the answer (the acknowledgement)
+    // waits until the message is durably journalled: a crash before that must not lose it.
+    if (data && (await connection.handlers.onEvent({ type: 'message', data })) === false) {
+      throw new Error('the message could not be journalled');
+    }
     return message.key.id!;
   }
 

@@ -40,8 +40,12 @@ export interface ConnectionHandlers {
   onOpen(account: Account): void;
   /** The connection is gone. Called exactly once per connection, after which it is dead. */
   onClose(info: CloseInfo): void;
-  /** A normalised event to journal. The session serialises appends in call order. */
-  onEvent(event: JournalInput): void;
+  /**
+   * A normalised event to journal. The session serialises appends in call order. The session's
+   * handler resolves once the event is durably journalled (false when it could not be; never
+   * rejects), so an engine can hold WhatsApp's acknowledgement until then.
+   */
+  onEvent(event: JournalInput): Promise<boolean> | void;
 }
 
 /** A connection to WhatsApp; sending works once it is open. */

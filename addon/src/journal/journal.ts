@@ -8,6 +8,10 @@
  * (its name, or its last record) and is never reused, even after every event has been trimmed.
  *
  * In memory: the retained events, oldest first, so reads never touch the disk.
+ *
+ * A WhatsApp message is journalled once however often it is delivered: WhatsApp delivers again
+ * what the add-on did not acknowledge (say, because it crashed between journalling and answering),
+ * and a second `message` event with the same chat, sender and id gets the first one back.
  */
 import { mkdir, open, readdir, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -74,6 +78,10 @@ function segmentSizeFor(maxEvents: number): number {
 export class Journal {
   private readonly queue: GroupCommitQueue<PendingAppend, JournalEvent>;
   private readonly waiters = new Set<Waiter>();
+  /** Seq of each retained `message` event, by messageKey. */
+  private readonly messageSeqs = new Map<string, number>();
+  /** `message` appends not yet committed, by messageKey. */
+  private readonly pendingMessages = new Map<string, Promise<JournalEvent>>();
   private readonly trimTimer: NodeJS.Timeout;
   private readonly segmentSize: number;
   /** Retained events are `events[head..]`; the prefix before `head` is already trimmed. */
@@ -103,6 +111,7 @@ export class Journal {
     const journal = new Journal(dir, resolved, log, recovered.segments, recovered.active, recovered.nextSeq);
     journal.events = recovered.events;
     journal.trim();
+    for (const event of journal.events.slice(journal.head)) journal.indexMessage(event);
     await journal.deleteTrimmedSegments();
     log.info({ lastSeq: journal.lastSeq, retained: journal.retainedCount }, 'journal opened');
     return journal;
@@ -123,7 +132,20 @@ export class Journal {
   /** Resolves once the event is durably on disk; only then do readers and waiters see it. */
   append(input: JournalInput): Promise<JournalEvent> {
     if (this.closed) return Promise.reject(new Error('journal is closed'));
-    return this.queue.submit({ input, at: new Date().toISOString() });
+    const key = messageKey(input);
+    if (key === null) return this.queue.submit({ input, at: new Date().toISOString() });
+    const journalled = this.messageSeqs.get(key);
+    const existing = journalled === undefined ? undefined : this.eventWithSeq(journalled);
+    if (existing) return Promise.resolve(existing);
+    const pending = this.pendingMessages.get(key);
+    if (pending) return pending;
+    const appended = this.queue.submit({ input, at: new Date().toISOString() });
+    this.pendingMessages.set(key, appended);
+    const forget = (): void => {
+      this.pendingMessages.delete(key);
+    };
+    appended.then(forget, forget);
+    return appended;
   }
 
   read(after: number, limit: number): JournalPage {
@@ -196,7 +218,10 @@ export class Journal {
     active.size += bytes.length;
     active.eventCount += events.length;
     this.nextSeq += events.length;
-    for (const event of events) this.events.push(event);
+    for (const event of events) {
+      this.events.push(event);
+      this.indexMessage(event);
+    }
     this.trim();
     this.wakeWaiters();
     await this.deleteTrimmedSegments();
@@ -230,6 +255,7 @@ export class Journal {
     const oldestAllowed = Date.now() - this.options.maxAgeMs;
     let head = Math.max(this.head, this.events.length - this.options.maxEvents);
     while (head < this.events.length && Date.parse(this.events[head]!.at) < oldestAllowed) head += 1;
+    for (let index = this.head; index < head; index += 1) this.unindexMessage(this.events[index]!);
     this.head = head;
     if (head >= COMPACT_AFTER_TRIMMED && head * 2 >= this.events.length) {
       this.events = this.events.slice(head);
@@ -255,6 +281,21 @@ export class Journal {
       }
       this.segments.shift();
     }
+  }
+
+  private indexMessage(event: JournalEvent): void {
+    const key = messageKey(event);
+    if (key !== null) this.messageSeqs.set(key, event.seq);
+  }
+
+  private unindexMessage(event: JournalEvent): void {
+    const key = messageKey(event);
+    if (key !== null && this.messageSeqs.get(key) === event.seq) this.messageSeqs.delete(key);
+  }
+
+  private eventWithSeq(seq: number): JournalEvent | undefined {
+    const event = this.events[this.firstIndexAfter(seq - 1)];
+    return event?.seq === seq ? event : undefined;
   }
 
   /** Index of the first retained event with seq > after (seqs ascend, possibly with holes). */
@@ -324,6 +365,13 @@ async function recover(dir: string, logger: Logger): Promise<Recovered> {
     active = { ...segment, handle, size: decoded.validEnd, eventCount: eventCount + skipped };
   }
   return { segments, active, events, nextSeq };
+}
+
+/** What makes a WhatsApp message the same message when it is delivered again. */
+function messageKey(event: JournalInput): string | null {
+  if (event.type !== 'message') return null;
+  const { chat, sender, id } = event.data;
+  return `${chat}\u0000${sender}\u0000${id}`;
 }
 
 function parseEvent(payload: string): JournalEvent | undefined {

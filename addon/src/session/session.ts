@@ -137,7 +137,9 @@ export class Session extends EventEmitter<{ change: [SessionView] }> {
 
   /** Link by typing a code on the phone instead of scanning the QR code. */
   async requestPairingCode(phoneDigits: string): Promise<string> {
-    if (this.view.state === 'connected') {
+    // With credentials the connection opens without pairing (also while reconnecting or stopped),
+    // so waiting for a pairing state would only time out.
+    if (this.view.state === 'connected' || this.engine.isRegistered()) {
       throw new SessionError('already_linked', 'This add-on is already linked to a WhatsApp account. Log out first to link another one.', 409);
     }
     if (this.view.state !== 'pairing') {
@@ -216,11 +218,14 @@ export class Session extends EventEmitter<{ change: [SessionView] }> {
         this.connection = null;
         void this.handleClose(info);
       },
-      onEvent: (event) => {
-        this.append(event).catch((err: unknown) => {
-          this.logger.error({ err: (err as Error).message, type: event.type }, 'could not journal an event');
-        });
-      },
+      onEvent: (event) =>
+        this.append(event).then(
+          () => true,
+          (err: unknown) => {
+            this.logger.error({ err: (err as Error).message, type: event.type }, 'could not journal an event');
+            return false;
+          },
+        ),
     });
     this.connection = connection;
   }

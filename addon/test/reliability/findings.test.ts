@@ -1,0 +1,293 @@
+/**
+ * Regression tests for what the chaos and fuzz runs (tests/reliability) found.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import { openAuthStore } from '../../src/auth/auth-store.js';
+import { openMessageStore } from '../../src/auth/message-store.js';
+import { SimulatorEngine } from '../../src/engine/simulator.js';
+import type { Account, ConnectionHandlers } from '../../src/engine/types.js';
+import { Journal } from '../../src/journal/journal.js';
+import type { JournalInput, MessageData } from '../../src/journal/types.js';
+import { statusEvent, withTempDir } from '../journal/helpers.js';
+import { rawRequest } from '../helpers/http.js';
+import { startService, type RunningService } from '../helpers/service.js';
+
+const logger = pino({ level: 'silent' });
+
+function message(id: string, overrides: Partial<MessageData> = {}): JournalInput {
+  return {
+    type: 'message',
+    data: {
+      id,
+      chat: '4917612345678@s.whatsapp.net',
+      chat_type: 'individual',
+      chat_name: null,
+      sender: '4917612345678@s.whatsapp.net',
+      sender_phone: '+4917612345678',
+      sender_name: null,
+      from_me: false,
+      timestamp: new Date().toISOString(),
+      kind: 'text',
+      text: `text of ${id}`,
+      caption: null,
+      media: null,
+      location: null,
+      contact: null,
+      poll: null,
+      quoted_id: null,
+      mentions: [],
+      reaction: null,
+      poll_vote: null,
+      target_id: null,
+      ...overrides,
+    },
+  };
+}
+
+function messageIds(journal: Journal): string[] {
+  return journal
+    .read(0, 1000)
+    .events.filter((event) => event.type === 'message')
+    .map((event) => (event.data as MessageData).id);
+}
+
+describe('a message WhatsApp delivers again is journalled once', () => {
+  it('answers a redelivery with the first event, also while the first is still being written', async () => {
+    await withTempDir(async (dir) => {
+      const journal = await Journal.open(dir);
+      const [first, concurrent] = await Promise.all([journal.append(message('A')), journal.append(message('A'))]);
+      const later = await journal.append(message('A'));
+      assert.equal(concurrent.seq, first.seq);
+      assert.equal(later.seq, first.seq);
+      assert.deepEqual(messageIds(journal), ['A']);
+      await journal.close();
+    });
+  });
+
+  it('remembers journalled messages across a restart', async () => {
+    await withTempDir(async (dir) => {
+      const journal = await Journal.open(dir);
+      const first = await journal.append(message('A'));
+      await journal.close();
+      const reopened = await Journal.open(dir);
+      assert.equal((await reopened.append(message('A'))).seq, first.seq);
+      assert.equal((await reopened.append(message('B'))).seq, first.seq + 1);
+      assert.deepEqual(messageIds(reopened), ['A', 'B']);
+      await reopened.close();
+    });
+  });
+
+  it('keeps different messages apart: another id, chat or sender, and repeated statuses', async () => {
+    await withTempDir(async (dir) => {
+      const journal = await Journal.open(dir);
+      await journal.append(message('A'));
+      await journal.append(message('B'));
+      await journal.append(message('A', { chat: '120363000000000001@g.us', chat_type: 'group' }));
+      await journal.append(message('A', { chat: '120363000000000001@g.us', chat_type: 'group', sender: '4915100000000@s.whatsapp.net' }));
+      await journal.append(statusEvent('A'));
+      await journal.append(statusEvent('A'));
+      assert.equal(journal.read(0, 1000).events.length, 6);
+      await journal.close();
+    });
+  });
+
+  it('forgets a message once it is trimmed, so the memory it needs stays bounded', async () => {
+    await withTempDir(async (dir) => {
+      const journal = await Journal.open(dir, { maxEvents: 100 });
+      const first = await journal.append(message('A'));
+      for (let i = 0; i < 150; i += 1) await journal.append(statusEvent(`s${i}`));
+      const again = await journal.append(message('A'));
+      assert.ok(again.seq > first.seq, 'a trimmed message is journalled as new');
+      await journal.close();
+    });
+  });
+});
+
+describe('the simulator acknowledges a message only once it is journalled', () => {
+  it('does not answer before the session has the event on disk', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wa-sim-ack-'));
+    try {
+      const auth = await openAuthStore(join(dir, 'auth'), logger);
+      const messages = await openMessageStore(join(dir, 'messages'), {}, logger);
+      const simulator = new SimulatorEngine(auth, messages, logger);
+      let journalled: (value: boolean) => void = () => undefined;
+      let open: (account: Account) => void = () => undefined;
+      const opened = new Promise<Account>((resolve) => (open = resolve));
+      const handlers = (): ConnectionHandlers => ({
+        onQr: () => void simulator.scan('+15550000001'),
+        onOpen: (account) => open(account),
+        onClose: () => simulator.connect(handlers()),
+        onEvent: () => new Promise<boolean>((resolve) => (journalled = resolve)),
+      });
+      simulator.connect(handlers());
+      await opened;
+
+      let answered = false;
+      const delivery = simulator
+        .deliver({ ...minimalIncoming(), id: 'SLOWDISK' })
+        .then((id) => ((answered = true), id));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(answered, false, 'answered before the event was journalled');
+      journalled(true);
+      assert.equal(await delivery, 'SLOWDISK');
+
+      const failing = simulator.deliver({ ...minimalIncoming(), id: 'DISKFULL' });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      journalled(false);
+      await assert.rejects(failing, /could not be journalled/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps every acknowledged message when the service is SIGKILLed in the middle of a stream', { timeout: 60_000 }, async () => {
+    let service = await startService();
+    const acknowledged: string[] = [];
+    try {
+      await service.waitForState('pairing');
+      await service.json('POST', '/v1/simulator/scan', {});
+      for (let round = 0; round < 3; round += 1) {
+        await service.waitForState('connected');
+        const current = service;
+        let stopped = false;
+        const deliverUntilStopped = async (lane: number): Promise<void> => {
+          for (let n = 0; !stopped; n += 1) {
+            const id = `R${round}L${lane}N${n}`;
+            try {
+              const response = await current.request('POST', '/v1/simulator/incoming', { from: '+4917612345678', id, text: id });
+              if (response.status === 200) acknowledged.push(id);
+            } catch {
+              return; // the service died mid-request: this one may or may not be journalled
+            }
+          }
+        };
+        const lanes = Array.from({ length: 32 }, (_, lane) => deliverUntilStopped(lane));
+        await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 200));
+        await current.kill();
+        stopped = true;
+        await Promise.all(lanes);
+        service = await startService({ dataDir: current.dataDir, apiKey: current.apiKey });
+        const journalled = await journalledMessageIds(service);
+        assert.deepEqual(acknowledged.filter((id) => !journalled.has(id)), [], `round ${round}`);
+        assert.ok(acknowledged.length > 0);
+        acknowledged.length = 0;
+      }
+    } finally {
+      await service.dispose();
+      rmSync(service.dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a reader ahead of the journal', () => {
+  it('is told at once that the journal starts over, not after the whole wait', async () => {
+    const service = await startService();
+    try {
+      await service.waitForState('pairing');
+      const started = performance.now();
+      const page = await service.json<{ events: unknown[]; last_seq: number }>('GET', '/v1/events?after=1000000&wait=30');
+      assert.ok(performance.now() - started < 5_000, `took ${Math.round(performance.now() - started)} ms`);
+      assert.deepEqual(page.events, []);
+      assert.ok(page.last_seq < 1_000_000);
+    } finally {
+      await service.dispose();
+    }
+  });
+});
+
+async function journalledMessageIds(service: RunningService): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for (let after = 0; ; ) {
+    const page = await service.json<{ events: Array<{ seq: number; type: string; data: { id: string } }> }>('GET', `/v1/events?after=${after}&limit=1000`);
+    if (page.events.length === 0) return ids;
+    for (const event of page.events) if (event.type === 'message') ids.add(event.data.id);
+    after = page.events.at(-1)!.seq;
+  }
+}
+
+function minimalIncoming(): Parameters<SimulatorEngine['deliver']>[0] {
+  return {
+    from: '4917612345678@s.whatsapp.net',
+    kind: 'text',
+    chat: null,
+    id: null,
+    name: null,
+    fromMe: false,
+    timestamp: null,
+    text: 'hello',
+    caption: null,
+    media: null,
+    location: null,
+    contact: null,
+    poll: null,
+    reaction: null,
+    poll_vote: null,
+    target_id: null,
+    quoted_id: null,
+    mentions: [],
+  };
+}
+
+describe('a known path asked with a method it does not have', () => {
+  it('answers 405 with the methods it does have, and unknown paths stay 404', async () => {
+    const service = await startService();
+    try {
+      for (const [method, path, allow] of [
+        ['TRACE', '/v1/simulator/outbox', 'GET, HEAD'],
+        ['PUT', '/v1/messages', 'POST'],
+        ['GET', '/v1/messages/ABC', 'PATCH, DELETE'],
+        ['DELETE', '/v1/media/u_0123456789abcdef0123', 'GET, HEAD'],
+        ['POST', '/health', 'GET, HEAD'],
+      ] as const) {
+        // node:http, because fetch refuses to send TRACE.
+        const response = await rawRequest(`${service.url}${path}`, { method, headers: service.headers() });
+        assert.equal(response.status, 405, `${method} ${path}`);
+        assert.equal(response.headers.allow, allow);
+        const body = JSON.parse(response.body) as { error: { code: string; message: string } };
+        assert.equal(body.error.code, 'method_not_allowed');
+        assert.match(body.error.message, new RegExp(allow));
+      }
+      assert.equal((await service.request('PUT', '/v1/nothing-here')).status, 404);
+      assert.equal((await fetch(`${service.url}/v1/messages`, { method: 'PUT' })).status, 401, 'the key is checked first');
+    } finally {
+      await service.dispose();
+    }
+  });
+});
+
+describe('a pairing code asked for while the linked session reconnects', () => {
+  it('is refused at once as already linked, instead of after a 15 s wait for a pairing that never comes', { timeout: 60_000 }, async () => {
+    const service = await startService();
+    try {
+      await service.waitForState('pairing');
+      await service.json('POST', '/v1/simulator/scan', {});
+      await service.waitForState('connected');
+      const ask = async (): Promise<{ status: number; ms: number; code: string }> => {
+        const started = performance.now();
+        const response = await service.request('POST', '/v1/session/pairing-code', { phone_number: '+15550000001' });
+        const body = (await response.json()) as { error: { code: string } };
+        return { status: response.status, ms: performance.now() - started, code: body.error.code };
+      };
+      // Right after a restart the session is `starting` again, then `connected`.
+      await service.json('POST', '/v1/session/restart', {});
+      const whileStarting = await ask();
+      // connectionReplaced stops without reconnecting but keeps the credentials.
+      await service.waitForState('connected');
+      await service.json('POST', '/v1/simulator/disconnect', { reason: 'connectionReplaced' });
+      await service.waitForState('logged_out');
+      const whileStopped = await ask();
+      for (const answer of [whileStarting, whileStopped]) {
+        assert.equal(answer.status, 409);
+        assert.equal(answer.code, 'already_linked');
+        assert.ok(answer.ms < 2_000, `took ${Math.round(answer.ms)} ms`);
+      }
+    } finally {
+      await service.dispose();
+    }
+  });
+});

@@ -1,0 +1,163 @@
+"""The files of outgoing media: from a path, a media source or a URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import mimetypes
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+import aiohttp
+from homeassistant.components import media_source
+from homeassistant.components.media_player.browse_media import (
+    async_process_play_media_url,
+)
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from yarl import URL
+
+from .const import DOMAIN
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+# The add-on's default upload limit. Media is held in memory on its way to the
+# add-on, so nothing larger is read or downloaded.
+MAX_MEDIA_BYTES: Final = 64 * 1024 * 1024
+DOWNLOAD_TIMEOUT: Final = 120
+DOWNLOAD_CHUNK_BYTES: Final = 256 * 1024
+FALLBACK_MIMETYPE: Final = "application/octet-stream"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MediaFile:
+    """The bytes of a file to send, with what is known about them."""
+
+    data: bytes = field(repr=False)
+    mimetype: str
+    filename: str | None
+
+
+class _TooLargeError(Exception):
+    """The file exceeds MAX_MEDIA_BYTES."""
+
+
+async def async_load_media(hass: HomeAssistant, source: str) -> MediaFile:
+    """Read a file path, resolve a `media-source://` id or download an http(s) URL.
+
+    A relative path is taken relative to the configuration folder.
+    """
+    try:
+        if media_source.is_media_source_id(source):
+            return await _async_load_media_source(hass, source)
+        if "://" in source:
+            if URL(source).scheme not in ("http", "https"):
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="unsupported_media",
+                    translation_placeholders={"media": source},
+                )
+            return await _async_download(hass, source)
+        return await _async_read_allowed_file(hass, Path(hass.config.path(source)))
+    except _TooLargeError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="media_too_large",
+            translation_placeholders={
+                "media": source,
+                "limit": str(MAX_MEDIA_BYTES // (1024 * 1024)),
+            },
+        ) from err
+
+
+async def _async_load_media_source(hass: HomeAssistant, media_id: str) -> MediaFile:
+    try:
+        resolved = await media_source.async_resolve_media(hass, media_id, None)
+    except HomeAssistantError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="media_unresolvable",
+            translation_placeholders={"media": media_id, "error": str(err)},
+        ) from err
+    if resolved.path is not None:
+        # The media source has already decided this file may be shared.
+        media = await _async_read_file(hass, resolved.path)
+        return MediaFile(
+            data=media.data, mimetype=resolved.mime_type, filename=media.filename
+        )
+    # Other sources (cameras, text-to-speech, …) serve the media over HTTP,
+    # often from Home Assistant itself, which needs a signed URL.
+    return await _async_download(hass, async_process_play_media_url(hass, resolved.url))
+
+
+async def _async_read_allowed_file(hass: HomeAssistant, path: Path) -> MediaFile:
+    if not await hass.async_add_executor_job(hass.config.is_allowed_path, str(path)):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="path_not_allowed",
+            translation_placeholders={"path": str(path)},
+        )
+    return await _async_read_file(hass, path)
+
+
+async def _async_read_file(hass: HomeAssistant, path: Path) -> MediaFile:
+    try:
+        data = await hass.async_add_executor_job(_read_capped, path)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="file_not_found",
+            translation_placeholders={"path": str(path)},
+        ) from err
+    except OSError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="media_read_failed",
+            translation_placeholders={"path": str(path), "error": str(err)},
+        ) from err
+    mimetype, _ = mimetypes.guess_type(path.name)
+    return MediaFile(
+        data=data, mimetype=mimetype or FALLBACK_MIMETYPE, filename=path.name
+    )
+
+
+def _read_capped(path: Path) -> bytes:
+    with path.open("rb") as file:
+        data = file.read(MAX_MEDIA_BYTES + 1)
+    if len(data) > MAX_MEDIA_BYTES:
+        raise _TooLargeError
+    return data
+
+
+async def _async_download(hass: HomeAssistant, url: str) -> MediaFile:
+    session = async_get_clientsession(hass)
+    try:
+        async with session.get(
+            url, timeout=aiohttp.ClientTimeout(total=DOWNLOAD_TIMEOUT)
+        ) as response:
+            response.raise_for_status()
+            if (response.content_length or 0) > MAX_MEDIA_BYTES:
+                raise _TooLargeError
+            data = bytearray()
+            async for chunk in response.content.iter_chunked(DOWNLOAD_CHUNK_BYTES):
+                data += chunk
+                if len(data) > MAX_MEDIA_BYTES:
+                    raise _TooLargeError
+            disposition = response.content_disposition
+            served_name = disposition.filename if disposition else None
+            mimetype = response.content_type
+    except (aiohttp.ClientError, TimeoutError) as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="media_download_failed",
+            translation_placeholders={
+                # Signed or token-bearing queries must not end up in logs.
+                "url": URL(url).with_query(None).human_repr(),
+                "error": str(err) or type(err).__name__,
+            },
+        ) from err
+    filename = served_name or URL(url).name or None
+    if mimetype == FALLBACK_MIMETYPE and filename:
+        # Servers that do not know better send files as bare bytes.
+        mimetype = mimetypes.guess_type(filename)[0] or mimetype
+    return MediaFile(data=bytes(data), mimetype=mimetype, filename=filename)

@@ -1,0 +1,189 @@
+"""Notifications over WhatsApp: an entity per recipient, and legacy notify services."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.components.notify import NotifyEntity, NotifyEntityFeature
+from homeassistant.components.notify.const import ATTR_DATA, ATTR_TARGET, ATTR_TITLE
+from homeassistant.components.notify.legacy import BaseNotificationService
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.util.hass_dict import HassKey
+import voluptuous as vol
+
+from .const import (
+    ATTR_LOCATION,
+    ATTR_MENTIONS,
+    ATTR_REPLY_TO,
+    CONF_RECIPIENT,
+    DOMAIN,
+    SUBENTRY_RECIPIENT,
+)
+from .entity import WhatsAppEntity
+from .messaging import Outgoing, async_send, loaded_client, with_title
+from .services import LOCATION_FIELDS, MEDIA_AND_REPLY_FIELDS, location, outgoing_media
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigSubentry
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+    from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
+
+    from .coordinator import WhatsAppConfigEntry, WhatsAppSessionCoordinator
+
+# The add-on queues and paces every send itself.
+PARALLEL_UPDATES = 0
+
+# Discovery info of a legacy notify service: its name, and the account it
+# sends from (none: the account set up first).
+ATTR_SERVICE_NAME: Final = "name"
+ATTR_ACCOUNT: Final = "account"
+LEGACY_SERVICES: HassKey[dict[str, WhatsAppNotificationService]] = HassKey(
+    f"{DOMAIN}_legacy_notify_services"
+)
+
+NOTIFY_DATA_SCHEMA: Final = vol.Schema(
+    {
+        **MEDIA_AND_REPLY_FIELDS,
+        vol.Optional(ATTR_LOCATION): vol.Schema(LOCATION_FIELDS),
+    }
+)
+
+
+def legacy_service_name(account_jid: str | None) -> str:
+    """`whatsapp` for the first account, `whatsapp_<phone digits>` for each one."""
+    if account_jid is None:
+        return DOMAIN
+    return f"{DOMAIN}_{account_jid.partition('@')[0]}"
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: WhatsAppConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add a notify entity per recipient, also for recipients added later."""
+    coordinator = entry.runtime_data.coordinator
+    added: set[str] = set()
+
+    @callback
+    def async_add_new_recipients() -> None:
+        for subentry_id, subentry in entry.subentries.items():
+            if subentry.subentry_type != SUBENTRY_RECIPIENT or subentry_id in added:
+                continue
+            added.add(subentry_id)
+            async_add_entities(
+                [WhatsAppRecipientNotify(coordinator, subentry)],
+                config_subentry_id=subentry_id,
+            )
+
+    async def async_entry_updated(
+        hass: HomeAssistant, entry: WhatsAppConfigEntry
+    ) -> None:
+        # Removed recipients go with their entity registry entries.
+        async_add_new_recipients()
+
+    async_add_new_recipients()
+    entry.async_on_unload(entry.add_update_listener(async_entry_updated))
+
+
+class WhatsAppRecipientNotify(WhatsAppEntity, NotifyEntity):
+    """Sends notifications to one person or group."""
+
+    _attr_supported_features = NotifyEntityFeature.TITLE
+
+    def __init__(
+        self, coordinator: WhatsAppSessionCoordinator, subentry: ConfigSubentry
+    ) -> None:
+        """Name the entity after the recipient."""
+        super().__init__(coordinator, f"recipient_{subentry.subentry_id}")
+        self._attr_name = subentry.title
+        self._recipient: str = subentry.data[CONF_RECIPIENT]
+
+    async def async_send_message(self, message: str, title: str | None = None) -> None:
+        """Send the message, with the title in bold above it."""
+        await async_send(
+            self.hass,
+            self.coordinator.client,
+            [self._recipient],
+            Outgoing(text=with_title(message, title)),
+        )
+
+
+async def async_get_service(
+    hass: HomeAssistant,
+    config: ConfigType,
+    discovery_info: DiscoveryInfoType | None = None,
+) -> WhatsAppNotificationService | None:
+    """Create a legacy notify service announced by an entry; none from YAML."""
+    if discovery_info is None:
+        return None
+    service = WhatsAppNotificationService(discovery_info[ATTR_ACCOUNT])
+    hass.data.setdefault(LEGACY_SERVICES, {})[discovery_info[ATTR_SERVICE_NAME]] = (
+        service
+    )
+    return service
+
+
+async def async_remove_legacy_service(hass: HomeAssistant, name: str) -> None:
+    """Remove a legacy notify service when its account is removed."""
+    if service := hass.data.get(LEGACY_SERVICES, {}).pop(name, None):
+        await service.async_unregister_services()
+
+
+class WhatsAppNotificationService(BaseNotificationService):
+    """`notify.whatsapp…`: for notify groups, `alert` and other notify users.
+
+    The account is looked up on every call, so the service keeps working when
+    its entry reloads.
+    """
+
+    def __init__(self, account_jid: str | None) -> None:
+        """Send from this account, or from the one set up first."""
+        self._account_jid = account_jid
+
+    def _entry(self) -> WhatsAppConfigEntry:
+        entries = self.hass.config_entries.async_entries(
+            DOMAIN, include_ignore=False, include_disabled=False
+        )
+        for entry in entries:
+            if self._account_jid in (None, entry.unique_id):
+                return entry
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="no_entry"
+        )
+
+    async def async_send_message(self, message: str = "", **kwargs: Any) -> None:
+        """Send to the targets given, or else to every recipient of the account."""
+        entry = self._entry()
+        try:
+            data = NOTIFY_DATA_SCHEMA(kwargs.get(ATTR_DATA) or {})
+        except vol.Invalid as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_notify_data",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        targets: list[str] = kwargs.get(ATTR_TARGET) or [
+            subentry.data[CONF_RECIPIENT]
+            for subentry in entry.subentries.values()
+            if subentry.subentry_type == SUBENTRY_RECIPIENT
+        ]
+        if not targets:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="no_target"
+            )
+        await async_send(
+            self.hass,
+            loaded_client(entry),
+            targets,
+            Outgoing(
+                text=with_title(message, kwargs.get(ATTR_TITLE)),
+                media=outgoing_media(data),
+                location=location(data[ATTR_LOCATION])
+                if ATTR_LOCATION in data
+                else None,
+                reply_to=data.get(ATTR_REPLY_TO),
+                mentions=tuple(data.get(ATTR_MENTIONS, ())),
+            ),
+        )

@@ -1,0 +1,311 @@
+/**
+ * The browser walk: a person's first day with the product, in a real Home Assistant and a real browser.
+ * `scripts/develop --simulator` runs on free ports with its own state folder; headless Chromium logs in
+ * as the demo user, adds the WhatsApp integration from the UI, links the pretend phone by "scanning" the
+ * QR code, and watches the device and its entities react. Ends with Ctrl-C and a second start.
+ * Screenshots of every step, the develop output and Home Assistant's log land in artifacts/walk/.
+ *   node --test tests/e2e/walk.test.mjs
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// playwright-core is a development package of the add-on, which has the only node_modules here.
+const { chromium } = createRequire(join(ROOT, 'addon', 'package.json'))('playwright-core');
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+const ARTIFACTS = join(ROOT, 'artifacts', 'walk');
+const DEMO_USER = 'demo';
+const DEMO_PASSWORD = 'demo-password';
+const PHONE = '+15550000001';
+const CONTACT = '+4917612345678';
+const READY_LINE = 'is running (engine: simulator)';
+const STARTUP_TIMEOUT_MS = 180_000;
+const UI_TIMEOUT_MS = 20_000;
+
+const runFile = promisify(execFile);
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function portAnswers(port) {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** `scripts/develop --simulator` as a person runs it in a terminal: its own process group, stopped by Ctrl-C. */
+class Develop {
+  constructor(env, logName) {
+    this.env = env;
+    this.output = '';
+    this.log = createWriteStream(join(ARTIFACTS, logName));
+    this.child = spawn(join(ROOT, 'scripts', 'develop'), ['--simulator'], {
+      cwd: ROOT,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+    this.child.once('close', () => this.log.end());
+    for (const stream of [this.child.stdout, this.child.stderr]) {
+      stream.on('data', (chunk) => {
+        this.output += chunk;
+        this.log.write(chunk);
+      });
+    }
+  }
+
+  async ready() {
+    const started = Date.now();
+    while (!this.output.includes(READY_LINE)) {
+      if (this.child.exitCode !== null) {
+        assert.fail(`scripts/develop exited with ${this.child.exitCode} before it was ready:\n${this.tail()}`);
+      }
+      if (Date.now() - started > STARTUP_TIMEOUT_MS) {
+        assert.fail(`scripts/develop was not ready within ${STARTUP_TIMEOUT_MS / 1000} s:\n${this.tail()}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    return (Date.now() - started) / 1000;
+  }
+
+  tail() {
+    return this.output.split('\n').slice(-30).join('\n');
+  }
+
+  /** Ctrl-C: SIGINT to the whole foreground process group, as the terminal sends it. */
+  async interrupt(timeoutMs = 60_000) {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
+    process.kill(-this.child.pid, 'SIGINT');
+    let timer;
+    const timeout = new Promise((resolve) => {
+      timer = setTimeout(() => resolve(null), timeoutMs);
+    });
+    const result = await Promise.race([this.exited, timeout]);
+    clearTimeout(timer);
+    if (result === null) process.kill(-this.child.pid, 'SIGKILL');
+    return result;
+  }
+}
+
+describe('a person walks through the real Home Assistant UI', { timeout: 300_000 }, () => {
+  let stateDir;
+  let env;
+  let haUrl;
+  let addonUrl;
+  let develop;
+  let context;
+  let page;
+  let failedStep = null;
+  let shots = 0;
+  const consoleErrors = [];
+
+  const screenshot = async (name) => {
+    shots += 1;
+    await page.screenshot({ path: join(ARTIFACTS, `${String(shots).padStart(2, '0')}-${name}.png`) });
+  };
+  const simulate = (...args) => runFile(join(ROOT, 'scripts', 'simulate'), args, { env });
+  // Dialogs by their element: a dialog's content is slotted into it, so it is no descendant of the
+  // `alertdialog` element inside.
+  const addIntegrationDialog = () => page.locator('dialog-add-integration');
+  const flowDialog = () => page.locator('dialog-data-entry-flow');
+  const dialogTitled = (title) => page.getByRole('alertdialog', { name: title });
+
+  /** One step of the walk; after a failed step the rest are skipped, since each builds on the one before. */
+  const step = (name, fn) =>
+    it(name, async (t) => {
+      if (failedStep) {
+        t.skip(`needs "${failedStep}"`);
+        return;
+      }
+      try {
+        await fn();
+      } catch (err) {
+        failedStep = name;
+        if (page) await screenshot('failed').catch(() => {});
+        throw err;
+      }
+    });
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/bootstrap, which installs Debian's chromium`);
+    rmSync(ARTIFACTS, { recursive: true, force: true });
+    mkdirSync(ARTIFACTS, { recursive: true });
+    stateDir = mkdtempSync(join(tmpdir(), 'wa-walk-'));
+    const [haPort, addonPort, ingressPort] = [await freePort(), await freePort(), await freePort()];
+    env = {
+      ...process.env,
+      HA_PORT: String(haPort),
+      WA_PORT: String(addonPort),
+      WA_INGRESS_PORT: String(ingressPort),
+      DEVELOP_DIR: stateDir,
+    };
+    haUrl = `http://127.0.0.1:${haPort}`;
+    addonUrl = `http://127.0.0.1:${addonPort}`;
+  });
+
+  after(async () => {
+    await context?.close();
+    await develop?.interrupt();
+    writeFileSync(join(ARTIFACTS, 'browser-console.log'), consoleErrors.join('\n'));
+    const haLog = join(stateDir, 'ha-simulator', 'home-assistant.log');
+    if (existsSync(haLog)) copyFileSync(haLog, join(ARTIFACTS, 'home-assistant.log'));
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  step('scripts/develop --simulator serves Home Assistant and the add-on', async () => {
+    develop = new Develop(env, 'develop.log');
+    const seconds = await develop.ready();
+    const [answered] = develop.output.match(/Home Assistant answered after \d+ s/) ?? [];
+    assert.ok(answered, 'scripts/develop tells how long Home Assistant took');
+    console.log(`${answered}; scripts/develop was ready after ${seconds.toFixed(1)} s`);
+    assert.ok(develop.output.includes(`user ${DEMO_USER}, password ${DEMO_PASSWORD}`), 'the demo login is printed');
+    assert.ok(develop.output.includes(addonUrl), 'the add-on URL is printed');
+    const userDataDir = join(stateDir, 'chromium');
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_FLAGS,
+      viewport: { width: 1280, height: 800 },
+      colorScheme: 'light',
+      locale: 'en-US',
+    });
+    context.setDefaultTimeout(UI_TIMEOUT_MS);
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+  });
+
+  step('logs in as the demo user and lands on the dashboard, not the onboarding wizard', async () => {
+    await page.goto(haUrl);
+    await page.getByRole('textbox', { name: 'Username' }).fill(DEMO_USER);
+    await page.getByRole('textbox', { name: 'Password' }).fill(DEMO_PASSWORD);
+    await screenshot('login');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByText('Welcome Demo').waitFor();
+    assert.ok(!page.url().includes('onboarding'), `landed on ${page.url()}`);
+    await screenshot('dashboard');
+  });
+
+  step('finds WhatsApp under Settings → Devices & services → Add integration', async () => {
+    await page.locator('ha-sidebar').getByText('Settings', { exact: true }).click();
+    await page.getByText('Devices & services', { exact: true }).click();
+    await page.getByRole('button', { name: 'Add integration' }).click();
+    await addIntegrationDialog().getByRole('textbox', { name: 'Search for a brand name' }).fill('WhatsApp');
+    await addIntegrationDialog().getByText('WhatsApp', { exact: true }).click();
+    await dialogTitled('Connect to the WhatsApp add-on').waitFor();
+    await screenshot('connect-form');
+  });
+
+  step('connects to the add-on with its URL and API key', async () => {
+    const apiKey = readFileSync(join(stateDir, 'addon-simulator', 'api_key'), 'utf8').trim();
+    await flowDialog().getByRole('textbox', { name: 'URL' }).fill(addonUrl);
+    await flowDialog().getByRole('textbox', { name: 'API key' }).fill(apiKey);
+    await flowDialog().getByRole('button', { name: 'Submit' }).click();
+    await dialogTitled('Link your WhatsApp account').waitFor();
+    await screenshot('link-menu');
+  });
+
+  step('shows a QR code to scan', async () => {
+    await flowDialog().getByText('Scan a QR code with the phone').click();
+    const qr = flowDialog().locator('ha-qr-code canvas');
+    await qr.waitFor({ state: 'visible' });
+    const box = await qr.boundingBox();
+    assert.ok(box && box.width >= 150 && box.height >= 150, `the QR code is big enough to scan: ${JSON.stringify(box)}`);
+    await flowDialog().getByText('Settings → Linked devices → Link a device').waitFor();
+    await screenshot('qr-code');
+    await flowDialog().locator('.mdc-dialog__surface').screenshot({ path: join(ARTIFACTS, 'qr-dialog.png') });
+  });
+
+  step('finishes by itself once the phone has scanned the code', async () => {
+    const { stdout } = await simulate('scan', PHONE);
+    assert.match(stdout, /linked/);
+    await dialogTitled('Device created').waitFor();
+    assert.equal(await flowDialog().getByRole('textbox', { name: 'Device name' }).inputValue(), PHONE);
+    await screenshot('device-created');
+    await flowDialog().getByRole('button', { name: 'Skip and finish' }).click();
+    await flowDialog().waitFor({ state: 'hidden' });
+  });
+
+  /**
+   * Waits until what a screen reader would read in `locator` matches `expected`. Home Assistant spreads
+   * an entity's name, state and time over several shadow roots; the accessibility tree joins them up.
+   */
+  const waitForReading = async (locator, expected) => {
+    const deadline = Date.now() + UI_TIMEOUT_MS;
+    let reading = '';
+    while (Date.now() < deadline) {
+      reading = await locator.ariaSnapshot({ timeout: 1_000 }).catch(() => '');
+      if (expected.test(reading)) return;
+      await page.waitForTimeout(250);
+    }
+    assert.fail(`the page does not read ${expected}:\n${reading}`);
+  };
+  const devicePage = () => page.locator('ha-config-device-page');
+
+  step('opens the new device and sees its connection sensor "Connected"', async () => {
+    await page.locator('ha-integration-card', { hasText: 'WhatsApp' }).getByText('1 device').click();
+    await page.getByText(PHONE, { exact: true }).first().waitFor();
+    await waitForReading(devicePage(), /- list: Connection Connected$/m);
+    await waitForReading(devicePage(), /- list: Message Unknown$/m);
+    await screenshot('device');
+  });
+
+  step('sees the message event entity update when a contact writes', async () => {
+    const { stdout } = await simulate('message', CONTACT, 'heating on');
+    assert.match(stdout, /delivered/);
+    await waitForReading(devicePage(), /- list: Message (\d+ seconds ago|Just now) Text$/m);
+    await screenshot('message-received');
+    await page.locator('hui-generic-entity-row', { hasText: 'Message' }).click();
+    await waitForReading(page.getByRole('alertdialog', { name: 'Message' }), /Message (\d+ seconds ago|Just now) .+ Text/);
+    await screenshot('message-details');
+  });
+
+  step('Ctrl-C stops Home Assistant and the add-on', async () => {
+    const result = await develop.interrupt();
+    assert.ok(result, 'scripts/develop stopped within a minute');
+    assert.equal(result.code, 130, `exit ${JSON.stringify(result)}`);
+    assert.equal(await portAnswers(Number(env.HA_PORT)), false, 'Home Assistant still listens');
+    assert.equal(await portAnswers(Number(env.WA_PORT)), false, 'the add-on still listens');
+  });
+
+  step('a second start keeps the login, the integration and the linked phone', async () => {
+    develop = new Develop(env, 'develop-second-start.log');
+    await develop.ready();
+    assert.match(develop.output, /already onboarded/);
+    await page.reload();
+    await waitForReading(devicePage(), /- list: Connection Connected$/m);
+    await waitForReading(devicePage(), /- list: Message .+ ago Text$/m);
+    await screenshot('device-after-restart');
+  });
+});
