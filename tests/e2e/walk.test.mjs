@@ -3,7 +3,8 @@
  * `scripts/develop --simulator` runs on free ports with its own state folder; headless Chromium logs in
  * as the demo user, adds the WhatsApp integration from the UI, links the pretend phone by "scanning" the
  * QR code, and watches the device and its entities react. Ends with Ctrl-C and a second start.
- * Screenshots of every step, the develop output and Home Assistant's log land in artifacts/walk/.
+ * Screenshots of every step, the develop output, Home Assistant's logs and what went wrong in the
+ * browser land in artifacts/walk/.
  *   node --test tests/e2e/walk.test.mjs
  */
 import assert from 'node:assert/strict';
@@ -127,7 +128,8 @@ describe('a person walks through the real Home Assistant UI', { timeout: 300_000
   let page;
   let failedStep = null;
   let shots = 0;
-  const consoleErrors = [];
+  // Console errors and failed requests, kept for whoever debugs a failed walk.
+  const browserProblems = [];
 
   const screenshot = async (name) => {
     shots += 1;
@@ -176,9 +178,12 @@ describe('a person walks through the real Home Assistant UI', { timeout: 300_000
   after(async () => {
     await context?.close();
     await develop?.interrupt();
-    writeFileSync(join(ARTIFACTS, 'browser-console.log'), consoleErrors.join('\n'));
-    const haLog = join(stateDir, 'ha-simulator', 'home-assistant.log');
-    if (existsSync(haLog)) copyFileSync(haLog, join(ARTIFACTS, 'home-assistant.log'));
+    writeFileSync(join(ARTIFACTS, 'browser-problems.log'), browserProblems.join('\n'));
+    // Home Assistant moves the previous log to `.1` when it starts again.
+    for (const log of ['home-assistant.log.1', 'home-assistant.log']) {
+      const path = join(stateDir, 'ha-simulator', log);
+      if (existsSync(path)) copyFileSync(path, join(ARTIFACTS, log));
+    }
     rmSync(stateDir, { recursive: true, force: true });
   });
 
@@ -202,8 +207,12 @@ describe('a person walks through the real Home Assistant UI', { timeout: 300_000
     context.setDefaultTimeout(UI_TIMEOUT_MS);
     page = context.pages()[0] ?? (await context.newPage());
     page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
+      if (message.type() === 'error') browserProblems.push(`console: ${message.text()}`);
     });
+    page.on('response', (response) => {
+      if (response.status() >= 400) browserProblems.push(`${response.status()} ${response.url()}`);
+    });
+    page.on('requestfailed', (request) => browserProblems.push(`${request.failure()?.errorText} ${request.url()}`));
   });
 
   step('logs in as the demo user and lands on the dashboard, not the onboarding wizard', async () => {
