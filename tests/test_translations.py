@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 import re
@@ -9,11 +10,16 @@ import string
 from typing import Any
 
 import homeassistant
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, selector
+from homeassistant.util.yaml import load_yaml_dict
 import pytest
+
+from custom_components.whatsapp.messaging import ADDON_ERRORS, CALLER_ERRORS
 
 INTEGRATION = Path(__file__).parents[1] / "custom_components" / "whatsapp"
 STRINGS = json.loads((INTEGRATION / "strings.json").read_text())
+SERVICES = load_yaml_dict(str(INTEGRATION / "services.yaml"))
+ICONS = json.loads((INTEGRATION / "icons.json").read_text())
 CORE_STRINGS = json.loads(
     (Path(homeassistant.__file__).parent / "strings.json").read_text()
 )
@@ -91,31 +97,82 @@ def test_german_has_every_text_with_the_same_placeholders() -> None:
         assert placeholders(german[key]) == placeholders(text), key
 
 
-def test_every_key_the_code_uses_is_translated() -> None:
-    """Errors, aborts, progress texts, steps and exceptions the code names exist."""
-    config = STRINGS["config"]
-    flow = (INTEGRATION / "config_flow.py").read_text()
+def class_sources(path: Path) -> dict[str, str]:
+    """The source code of each class in a module, by class name."""
+    source = path.read_text()
+    return {
+        node.name: ast.get_source_segment(source, node) or ""
+        for node in ast.parse(source).body
+        if isinstance(node, ast.ClassDef)
+    }
+
+
+FLOWS = class_sources(INTEGRATION / "config_flow.py")
+# Each flow and the part of strings.json that holds its texts.
+FLOW_STRINGS = [
+    pytest.param(FLOWS["WhatsAppConfigFlow"], STRINGS["config"], id="config"),
+    pytest.param(FLOWS["WhatsAppOptionsFlow"], STRINGS["options"], id="options"),
+    pytest.param(
+        FLOWS["RecipientSubentryFlow"],
+        STRINGS["config_subentries"]["recipient"],
+        id="recipient",
+    ),
+]
+
+
+@pytest.mark.parametrize(("flow", "texts"), FLOW_STRINGS)
+def test_every_key_a_flow_uses_is_translated(flow: str, texts: dict[str, Any]) -> None:
+    """Errors, aborts, progress texts and steps (with their dialog titles) a flow names exist, and no others."""
     errors = set(re.findall(r'errors\[[^\]]+\] = "(\w+)"', flow))
     errors |= set(re.findall(r'self\._pairing_code_error = "(\w+)"', flow))
     aborts = set(re.findall(r'(?:reason=|AbortFlow\()"(\w+)"', flow))
     progress = set(re.findall(r'progress_action="(\w+)"', flow))
-    forms = set(re.findall(r'async_show_(?:form|menu)\(\s*step_id="(\w+)"', flow))
-    assert errors
-    assert errors <= config["error"].keys()
-    assert (
-        aborts | {"already_configured", "already_in_progress"} <= config["abort"].keys()
+    forms = set(
+        re.findall(r'async_show_(?:form|menu|progress)\(\s*step_id="(\w+)"', flow)
     )
-    assert progress == config["progress"].keys()
-    assert forms == config["step"].keys()
+    assert errors
+    assert errors == texts["error"].keys()
+    assert aborts <= texts.get("abort", {}).keys()
+    assert progress == texts.get("progress", {}).keys()
+    assert forms == texts["step"].keys()
 
+
+def test_every_exception_the_code_raises_is_translated() -> None:
+    """Literal keys, and the keys add-on error codes are mapped to."""
     code = "".join(path.read_text() for path in INTEGRATION.glob("*.py"))
     used = set(re.findall(r'translation_key\s*=\s*"(\w+)"', code))
+    used |= {*CALLER_ERRORS.values(), *ADDON_ERRORS.values(), "addon_error"}
     entities = STRINGS["entity"]["sensor"].keys() | STRINGS["entity"]["event"].keys()
     assert used <= STRINGS["exceptions"].keys() | STRINGS["issues"].keys() | entities
+    assert STRINGS["exceptions"].keys() <= used
 
 
 def test_data_descriptions_describe_existing_fields() -> None:
     """hassfest rejects descriptions of fields a step does not have."""
-    for step_id, step in STRINGS["config"]["step"].items():
+    steps = {
+        **STRINGS["config"]["step"],
+        **STRINGS["options"]["step"],
+        **STRINGS["config_subentries"]["recipient"]["step"],
+    }
+    for step_id, step in steps.items():
         for field in step.get("data_description", {}):
             assert field in step.get("data", {}), (step_id, field)
+
+
+def test_every_action_field_is_described_with_a_valid_selector() -> None:
+    """services.yaml, strings.json and icons.json name the same actions and fields."""
+    described = STRINGS["services"]
+    assert SERVICES.keys() == described.keys() == ICONS["services"].keys()
+    for action, spec in SERVICES.items():
+        assert spec["fields"].keys() == described[action]["fields"].keys(), action
+        assert described[action]["name"]
+        assert described[action]["description"]
+        for field, field_spec in spec["fields"].items():
+            selector.validate_selector(field_spec["selector"])
+            texts = described[action]["fields"][field]
+            assert texts["name"], (action, field)
+            assert texts["description"], (action, field)
+            choice = field_spec["selector"].get("select")
+            if choice and "translation_key" in choice:
+                options = STRINGS["selector"][choice["translation_key"]]["options"]
+                assert options.keys() == set(choice["options"]), (action, field)

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from homeassistant.components.notify.const import DOMAIN as NOTIFY_DOMAIN
 from homeassistant.const import CONF_API_KEY, CONF_URL, Platform
-from homeassistant.helpers import (
-    config_validation as cv,
-    discovery,
-    issue_registry as ir,
-)
+from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util.hass_dict import HassKey
 
@@ -22,12 +17,7 @@ from .coordinator import (
     WhatsAppSessionCoordinator,
 )
 from .listener import WhatsAppEventListener, cursor_store, events_lost_issue_id
-from .notify import (
-    ATTR_ACCOUNT,
-    ATTR_SERVICE_NAME,
-    async_remove_legacy_service,
-    legacy_service_name,
-)
+from .notify import async_offer_legacy_services, async_remove_legacy_service
 from .services import async_setup_services
 
 if TYPE_CHECKING:
@@ -36,14 +26,22 @@ if TYPE_CHECKING:
 
 PLATFORMS: list[Platform] = [Platform.EVENT, Platform.NOTIFY, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
-# Legacy notify platforms are loaded with Home Assistant's configuration.
+# Legacy notify services are loaded with Home Assistant's configuration.
 HASS_CONFIG: HassKey[ConfigType] = HassKey(f"{DOMAIN}_hass_config")
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions, so automations using them validate without an account."""
+    """Offer the actions and notify services before any account has loaded.
+
+    Automations using them validate, and while an account cannot load (its
+    add-on is down, say) a call says so instead of naming an unknown service.
+    """
     hass.data[HASS_CONFIG] = config
     async_setup_services(hass)
+    for entry in hass.config_entries.async_entries(
+        DOMAIN, include_ignore=False, include_disabled=False
+    ):
+        async_offer_legacy_services(hass, entry, config)
     return True
 
 
@@ -60,29 +58,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhatsAppConfigEntry) -> 
     # Only now are the entities there to receive what the listener fires.
     await listener.async_start()
     entry.async_on_unload(listener.async_stop)
-    _async_load_legacy_notify(hass, entry)
+    # For accounts added since Home Assistant started.
+    async_offer_legacy_services(hass, entry, hass.data[HASS_CONFIG])
     return True
-
-
-def _async_load_legacy_notify(hass: HomeAssistant, entry: WhatsAppConfigEntry) -> None:
-    """Offer `notify.whatsapp` and `notify.whatsapp_<digits>` unless already there.
-
-    They outlive reloads of the entry: they look the account up on each call.
-    """
-    for account in (None, entry.unique_id):
-        name = legacy_service_name(account)
-        if hass.services.has_service(NOTIFY_DOMAIN, name):
-            continue
-        hass.async_create_task(
-            discovery.async_load_platform(
-                hass,
-                Platform.NOTIFY,
-                DOMAIN,
-                {ATTR_SERVICE_NAME: name, ATTR_ACCOUNT: account},
-                hass.data[HASS_CONFIG],
-            ),
-            f"{DOMAIN} legacy notify service {name}",
-        )
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: WhatsAppConfigEntry) -> bool:
@@ -94,6 +72,6 @@ async def async_remove_entry(hass: HomeAssistant, entry: WhatsAppConfigEntry) ->
     """Forget what the entry kept between restarts, and its notify services."""
     await cursor_store(hass, entry.entry_id).async_remove()
     ir.async_delete_issue(hass, DOMAIN, events_lost_issue_id(entry.entry_id))
-    await async_remove_legacy_service(hass, legacy_service_name(entry.unique_id))
+    await async_remove_legacy_service(hass, entry.unique_id)
     if not hass.config_entries.async_entries(DOMAIN):
-        await async_remove_legacy_service(hass, legacy_service_name(None))
+        await async_remove_legacy_service(hass, None)

@@ -32,8 +32,9 @@ DEFAULT_SEND_TIMEOUT = 300.0
 # Pauses before the second and third attempt of a send whose answer got lost.
 # The Idempotency-Key makes these retries safe: the add-on sends at most once.
 SEND_RETRY_DELAYS = (1.0, 5.0)
-# Uploads cross the local network only, but can be tens of megabytes.
-UPLOAD_TIMEOUT = 120.0
+# Media crosses the local network only, but can be tens of megabytes, and
+# received media is first fetched from WhatsApp.
+MEDIA_TIMEOUT = 120.0
 
 
 class WhatsAppError(Exception):
@@ -588,7 +589,7 @@ class WhatsAppClient:
             "v1/media",
             data=data,
             headers=headers,
-            total_timeout=UPLOAD_TIMEOUT,
+            total_timeout=MEDIA_TIMEOUT,
         )
         return self._decode(UploadedMedia.from_dict, body)
 
@@ -598,7 +599,7 @@ class WhatsAppClient:
             "GET",
             f"v1/media/{_segment(media_id)}",
             _read_media,
-            total_timeout=UPLOAD_TIMEOUT,
+            total_timeout=MEDIA_TIMEOUT,
         )
 
     async def edit_message(self, chat: str, message_id: str, text: str) -> None:

@@ -42,6 +42,7 @@ from .api import (
     DEFAULT_PORT,
     Account,
     ApiErrorCode,
+    Group,
     Session,
     SessionState,
     WhatsAppApiError,
@@ -595,6 +596,10 @@ class WhatsAppOptionsFlow(OptionsFlow):
 class RecipientSubentryFlow(ConfigSubentryFlow):
     """Add a person or group that notifications go to."""
 
+    def __init__(self) -> None:
+        """Start without the account's groups; they are fetched when offered."""
+        self._groups: dict[str, Group] = {}
+
     def _client(self) -> WhatsAppClient:
         entry: WhatsAppConfigEntry = self._get_entry()
         if entry.state is not ConfigEntryState.LOADED:
@@ -610,6 +615,7 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Choose between a person and a group."""
+        # Say at once when nothing can be looked up, not after the user typed.
         self._client()
         return self.async_show_menu(step_id="user", menu_options=["person", "group"])
 
@@ -623,10 +629,10 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
                 check = await self._client().check_number(user_input[CONF_PHONE_NUMBER])
             except WhatsAppApiError as err:
                 if err.code != ApiErrorCode.INVALID_PHONE_NUMBER:
-                    raise AbortFlow("cannot_connect") from err
+                    raise _lookup_failed(err) from err
                 errors[CONF_PHONE_NUMBER] = "invalid_phone_number"
             except WhatsAppError as err:
-                raise AbortFlow("cannot_connect") from err
+                raise _lookup_failed(err) from err
             else:
                 if check.exists and check.jid:
                     self._abort_if_recipient_exists(check.jid)
@@ -646,23 +652,24 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Offer the account's groups."""
-        try:
-            groups = {group.jid: group for group in await self._client().groups()}
-        except WhatsAppError as err:
-            raise AbortFlow("cannot_connect") from err
         if user_input is not None:
-            group = groups[user_input[CONF_GROUP]]
+            group = self._groups[user_input[CONF_GROUP]]
             self._abort_if_recipient_exists(group.jid)
             return self.async_create_entry(
                 title=group.subject,
                 data={CONF_RECIPIENT: group.jid},
                 unique_id=group.jid,
             )
+        try:
+            groups = await self._client().groups()
+        except WhatsAppError as err:
+            raise _lookup_failed(err) from err
         if not groups:
             return self.async_abort(reason="no_groups")
+        self._groups = {group.jid: group for group in groups}
         options = [
             SelectOptionDict(value=group.jid, label=group.subject)
-            for group in sorted(groups.values(), key=lambda group: group.subject)
+            for group in sorted(groups, key=lambda group: group.subject)
         ]
         return self.async_show_form(
             step_id="group",
@@ -676,6 +683,13 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
                 }
             ),
         )
+
+
+def _lookup_failed(err: WhatsAppError) -> AbortFlow:
+    """End a recipient flow that cannot ask WhatsApp, saying why."""
+    if isinstance(err, WhatsAppApiError) and err.code == ApiErrorCode.NOT_CONNECTED:
+        return AbortFlow("not_connected")
+    return AbortFlow("cannot_connect")
 
 
 _NEXT_STEP_AFTER = {

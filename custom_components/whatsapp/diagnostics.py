@@ -42,6 +42,7 @@ TO_REDACT = {
     "poll",
     "reaction",
     "poll_vote",
+    "recipient",
 }
 RECENT_EVENTS = 20
 

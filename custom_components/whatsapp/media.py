@@ -73,21 +73,23 @@ async def async_load_media(hass: HomeAssistant, source: str) -> MediaFile:
 async def _async_load_media_source(hass: HomeAssistant, media_id: str) -> MediaFile:
     try:
         resolved = await media_source.async_resolve_media(hass, media_id, None)
+        path = resolved.path
+        # Sources without a local file (cameras, text-to-speech, …) serve the
+        # media over HTTP, often from Home Assistant itself, which signs the URL.
+        url = "" if path else async_process_play_media_url(hass, resolved.url)
     except HomeAssistantError as err:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="media_unresolvable",
             translation_placeholders={"media": media_id, "error": str(err)},
         ) from err
-    if resolved.path is not None:
-        # The media source has already decided this file may be shared.
-        media = await _async_read_file(hass, resolved.path)
-        return MediaFile(
-            data=media.data, mimetype=resolved.mime_type, filename=media.filename
-        )
-    # Other sources (cameras, text-to-speech, …) serve the media over HTTP,
-    # often from Home Assistant itself, which needs a signed URL.
-    return await _async_download(hass, async_process_play_media_url(hass, resolved.url))
+    if path is None:
+        return await _async_download(hass, url)
+    # The media source has already decided this file may be shared.
+    media = await _async_read_file(hass, path)
+    return MediaFile(
+        data=media.data, mimetype=resolved.mime_type, filename=media.filename
+    )
 
 
 async def _async_read_allowed_file(hass: HomeAssistant, path: Path) -> MediaFile:
@@ -153,7 +155,7 @@ async def _async_download(hass: HomeAssistant, url: str) -> MediaFile:
             translation_placeholders={
                 # Signed or token-bearing queries must not end up in logs.
                 "url": URL(url).with_query(None).human_repr(),
-                "error": str(err) or type(err).__name__,
+                "error": _download_problem(err),
             },
         ) from err
     filename = served_name or URL(url).name or None
@@ -161,3 +163,12 @@ async def _async_download(hass: HomeAssistant, url: str) -> MediaFile:
         # Servers that do not know better send files as bare bytes.
         mimetype = mimetypes.guess_type(filename)[0] or mimetype
     return MediaFile(data=bytes(data), mimetype=mimetype, filename=filename)
+
+
+def _download_problem(err: Exception) -> str:
+    """Say what went wrong without repeating the URL, which may carry a token."""
+    if isinstance(err, aiohttp.ClientResponseError):
+        return f"HTTP {err.status} {err.message}"
+    if isinstance(err, TimeoutError):
+        return f"no answer within {DOWNLOAD_TIMEOUT} s"
+    return str(err) or type(err).__name__

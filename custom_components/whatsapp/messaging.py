@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+import re
 from typing import TYPE_CHECKING, Final
 
 from homeassistant.config_entries import ConfigEntryState
@@ -31,6 +32,11 @@ if TYPE_CHECKING:
 
     from .api import MessageContent, WhatsAppClient
     from .coordinator import WhatsAppConfigEntry
+
+# The forms of WhatsApp's chat addresses: people, groups, hidden numbers, channels.
+JID: Final = re.compile(
+    r"[0-9A-Za-z._-]+(:\d+)?@(s\.whatsapp\.net|g\.us|lid|newsletter)"
+)
 
 # Add-on errors caused by what the caller asked for.
 CALLER_ERRORS: Final[dict[str, str]] = {
@@ -191,13 +197,15 @@ async def async_send(
 
 
 async def _async_check_targets(client: WhatsAppClient, targets: Sequence[str]) -> None:
-    """Refuse phone numbers that are malformed or not on WhatsApp.
-
-    Jids (groups and the like) are left to the add-on, which refuses
-    malformed ones before sending.
-    """
+    """Refuse malformed targets and phone numbers that are not on WhatsApp."""
     for target in targets:
         if "@" in target:
+            if not JID.fullmatch(target):
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="invalid_target",
+                    translation_placeholders={"target": target},
+                )
             continue
         try:
             check = await client.check_number(target)

@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING, Any, Final
 from homeassistant.components.notify import NotifyEntity, NotifyEntityFeature
 from homeassistant.components.notify.const import ATTR_DATA, ATTR_TARGET, ATTR_TITLE
 from homeassistant.components.notify.legacy import BaseNotificationService
+from homeassistant.const import CONF_NAME, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import discovery
 from homeassistant.util.hass_dict import HassKey
 import voluptuous as vol
 
@@ -34,10 +36,13 @@ if TYPE_CHECKING:
 # The add-on queues and paces every send itself.
 PARALLEL_UPDATES = 0
 
-# Discovery info of a legacy notify service: its name, and the account it
-# sends from (none: the account set up first).
-ATTR_SERVICE_NAME: Final = "name"
+# Discovery info of a legacy notify service: besides its name (`CONF_NAME`,
+# which Home Assistant names the service after), the account it sends from;
+# none means the account set up first.
 ATTR_ACCOUNT: Final = "account"
+OFFERED_LEGACY_SERVICES: HassKey[set[str]] = HassKey(
+    f"{DOMAIN}_offered_legacy_notify_services"
+)
 LEGACY_SERVICES: HassKey[dict[str, WhatsAppNotificationService]] = HassKey(
     f"{DOMAIN}_legacy_notify_services"
 )
@@ -55,6 +60,42 @@ def legacy_service_name(account_jid: str | None) -> str:
     if account_jid is None:
         return DOMAIN
     return f"{DOMAIN}_{account_jid.partition('@')[0]}"
+
+
+@callback
+def async_offer_legacy_services(
+    hass: HomeAssistant, entry: WhatsAppConfigEntry, hass_config: ConfigType
+) -> None:
+    """Offer `notify.whatsapp` and `notify.whatsapp_<digits>`, each once.
+
+    They outlive reloads of the entry: they look the account up on each call.
+    """
+    offered = hass.data.setdefault(OFFERED_LEGACY_SERVICES, set())
+    for account in (None, entry.unique_id):
+        name = legacy_service_name(account)
+        if name in offered:
+            continue
+        offered.add(name)
+        hass.async_create_task(
+            discovery.async_load_platform(
+                hass,
+                Platform.NOTIFY,
+                DOMAIN,
+                {CONF_NAME: name, ATTR_ACCOUNT: account},
+                hass_config,
+            ),
+            f"{DOMAIN} legacy notify service {name}",
+        )
+
+
+async def async_remove_legacy_service(
+    hass: HomeAssistant, account_jid: str | None
+) -> None:
+    """Remove a legacy notify service when its account is removed."""
+    name = legacy_service_name(account_jid)
+    hass.data.get(OFFERED_LEGACY_SERVICES, set()).discard(name)
+    if service := hass.data.get(LEGACY_SERVICES, {}).pop(name, None):
+        await service.async_unregister_services()
 
 
 async def async_setup_entry(
@@ -119,16 +160,8 @@ async def async_get_service(
     if discovery_info is None:
         return None
     service = WhatsAppNotificationService(discovery_info[ATTR_ACCOUNT])
-    hass.data.setdefault(LEGACY_SERVICES, {})[discovery_info[ATTR_SERVICE_NAME]] = (
-        service
-    )
+    hass.data.setdefault(LEGACY_SERVICES, {})[discovery_info[CONF_NAME]] = service
     return service
-
-
-async def async_remove_legacy_service(hass: HomeAssistant, name: str) -> None:
-    """Remove a legacy notify service when its account is removed."""
-    if service := hass.data.get(LEGACY_SERVICES, {}).pop(name, None):
-        await service.async_unregister_services()
 
 
 class WhatsAppNotificationService(BaseNotificationService):
@@ -153,7 +186,7 @@ class WhatsAppNotificationService(BaseNotificationService):
             translation_domain=DOMAIN, translation_key="no_entry"
         )
 
-    async def async_send_message(self, message: str = "", **kwargs: Any) -> None:
+    async def async_send_message(self, message: str, **kwargs: Any) -> None:
         """Send to the targets given, or else to every recipient of the account."""
         entry = self._entry()
         try:

@@ -61,6 +61,8 @@ from .messaging import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from homeassistant.core import ServiceResponse
 
     from .api import MediaContent, WhatsAppClient
@@ -159,7 +161,7 @@ DOWNLOAD_MEDIA_SCHEMA: Final = vol.Schema(
 )
 
 
-def outgoing_media(data: dict[str, Any]) -> OutgoingMedia | None:
+def outgoing_media(data: Mapping[str, Any]) -> OutgoingMedia | None:
     """Return the media to send, if the call has any."""
     if ATTR_MEDIA not in data:
         return None
@@ -170,7 +172,7 @@ def outgoing_media(data: dict[str, Any]) -> OutgoingMedia | None:
     )
 
 
-def location(data: dict[str, Any]) -> Location:
+def location(data: Mapping[str, Any]) -> Location:
     """Return the location described by fields validated with `LOCATION_FIELDS`."""
     return Location(
         latitude=data[ATTR_LATITUDE],
