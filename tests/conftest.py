@@ -30,8 +30,9 @@ from custom_components.whatsapp.const import DOMAIN
 from .helpers import wait_until
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Generator
+    from collections.abc import AsyncGenerator, Generator, Iterable
 
+    from homeassistant.config_entries import ConfigSubentryData
     from homeassistant.core import HomeAssistant
 
 ADDON_DIR = Path(__file__).parents[1] / "addon"
@@ -66,7 +67,16 @@ def fast_timings() -> Generator[None]:
         yield
 
 
-def _free_port() -> int:
+# Starts tried when other processes on the machine keep taking the chosen port.
+PORT_ATTEMPTS = 3
+
+
+class _PortTakenError(Exception):
+    """The add-on could not listen: the chosen port was taken meanwhile."""
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -91,11 +101,12 @@ class Addon:
         """Pick a port and key; nothing runs before `async_start`."""
         self.data_dir = data_dir
         self.log_path = log_path
-        self.port = _free_port()
-        self.ingress_port = _free_port()
+        self.port = free_port()
+        self.ingress_port = free_port()
         self.api_key = secrets.token_urlsafe(24)
         self.extra_env = extra_env
         self.process: subprocess.Popen[bytes] | None = None
+        self._log_start = 0
         self._http: aiohttp.ClientSession | None = None
 
     @property
@@ -110,8 +121,7 @@ class Addon:
             self._http = aiohttp.ClientSession()
         return self._http
 
-    def spawn(self) -> None:
-        """Run `npm start`; it answers once `async_wait_until_healthy` returns."""
+    def _spawn(self) -> None:
         env = {
             **os.environ,
             "WA_ENGINE": "simulator",
@@ -125,6 +135,7 @@ class Addon:
             "WA_SEND_RATE_PER_MINUTE": "0",
             **self.extra_env,
         }
+        self._log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 - a fixed command
                 [NPM, "start", "--silent"],
@@ -137,18 +148,26 @@ class Addon:
 
     async def async_start(self) -> None:
         """Run `npm start` and wait until `/health` answers."""
-        self.spawn()
-        await self.async_wait_until_healthy()
-
-    async def async_wait_until_healthy(self) -> None:
-        """Wait until `/health` answers."""
-        await wait_until(self._healthy, within=30, what="the add-on to start")
+        for _ in range(PORT_ATTEMPTS):
+            self._spawn()
+            try:
+                await wait_until(self._healthy, within=30, what="the add-on to start")
+            except _PortTakenError:
+                # Another process bound a port between its choice and the start.
+                self.port, self.ingress_port = free_port(), free_port()
+            else:
+                return
+        pytest.fail(f"No free port for the add-on in {PORT_ATTEMPTS} attempts")
 
     async def _healthy(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
+            with self.log_path.open("rb") as log:
+                log.seek(self._log_start)
+                output = log.read().decode(errors="replace")
+            if "EADDRINUSE" in output:
+                raise _PortTakenError
             pytest.fail(
-                f"The add-on exited with {self.process.returncode}:\n"
-                + self.log_path.read_text(errors="replace")[-3000:]
+                f"The add-on exited with {self.process.returncode}:\n{output[-3000:]}"
             )
         try:
             async with self.http.get(f"{self.url}/health") as response:
@@ -170,7 +189,7 @@ class Addon:
     async def async_move(self) -> None:
         """Restart on another port, as after the user changed the add-on's port."""
         await self.async_stop()
-        self.port = _free_port()
+        self.port = free_port()
         await self.async_start()
 
     async def async_kill(self) -> None:
@@ -302,13 +321,14 @@ class SharedAddon:
         self._directory = directory
         self.addon: Addon | None = None
 
-    def get(self) -> Addon:
+    async def async_get(self) -> Addon:
         """The running add-on, started on first use."""
         if self.addon is None:
             self.addon = Addon(
                 self._directory / "addon-data", self._directory / "addon.log", {}
             )
-            self.addon.spawn()
+        if self.addon.process is None:
+            await self.addon.async_start()
         return self.addon
 
 
@@ -332,8 +352,7 @@ async def shared_addon(
     hass: HomeAssistant, shared_addon_process: SharedAddon, socket_enabled: None
 ) -> AsyncGenerator[Addon]:
     """The module's add-on, linked to the default account."""
-    server = shared_addon_process.get()
-    await server.async_wait_until_healthy()
+    server = await shared_addon_process.async_get()
     if (await server.session())["state"] != "connected":
         await server.link()
     yield server
@@ -377,13 +396,18 @@ async def linked_addon(addon: Addon) -> Addon:
     return addon
 
 
-def mock_entry(addon: Addon, jid: str = DEFAULT_JID) -> MockConfigEntry:
+def mock_entry(
+    addon: Addon,
+    jid: str = DEFAULT_JID,
+    subentries: Iterable[ConfigSubentryData] = (),
+) -> MockConfigEntry:
     """A config entry as the config flow creates it for `addon`."""
     return MockConfigEntry(
         domain=DOMAIN,
         title="+" + jid.split("@", maxsplit=1)[0],
         unique_id=jid,
         data={CONF_URL: addon.url, CONF_API_KEY: addon.api_key},
+        subentries_data=subentries,
     )
 
 

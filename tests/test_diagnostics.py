@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from homeassistant.config_entries import ConfigSubentry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 # Values that differ from run to run: ids, times, the add-on's random port.
 VOLATILE = ("entry_id", "created_at", "modified_at", "since", "at", "expires_at")
 VOLATILE += ("id", "media_id", "timestamp", "seq", "url", "addon_version")
+VOLATILE += ("subentry_id",)
 # The add-on's own wording of a disconnect is its business, not this snapshot's.
 VOLATILE += ("message",)
 
@@ -35,6 +38,15 @@ async def test_diagnostics_redact_secrets_and_messages(
     snapshot: SnapshotAssertion,
 ) -> None:
     """Key, phone numbers, names and texts never appear; the shape stays known."""
+    hass.config_entries.async_add_subentry(
+        loaded_entry,
+        ConfigSubentry(
+            data=MappingProxyType({"recipient": "+4915112345678"}),
+            subentry_type="recipient",
+            title="Alice",
+            unique_id="4915112345678@s.whatsapp.net",
+        ),
+    )
     await linked_addon.incoming(text="my secret plans", name="Bob")
     await linked_addon.incoming(
         kind="location", location={"latitude": 52.5, "longitude": 13.4}
@@ -49,8 +61,10 @@ async def test_diagnostics_redact_secrets_and_messages(
     text = str(diagnostics)
     for secret in (linked_addon.api_key, DEFAULT_PHONE, "15550000001", "4917612345678"):
         assert secret not in text
+    assert "4915112345678" not in text
     assert "my secret plans" not in text
     assert "Bob" not in text
+    assert "Alice" not in text
     assert "52.5" not in text
     assert diagnostics == snapshot(exclude=props(*VOLATILE))
 

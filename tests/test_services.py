@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntryState
@@ -43,6 +44,9 @@ ACTIONS = {
     "check_number",
     "download_media",
 }
+
+# Actions that only answer, and must be asked for their answer.
+ANSWERING_ACTIONS = {"get_groups", "check_number", "download_media"}
 
 
 async def call(
@@ -254,7 +258,7 @@ BAD_CALLS = [
     pytest.param(
         "send_message",
         {"target": [PHONE, "nobody@example.com"], "message": "Hi"},
-        ("invalid_recipient", "This is not a usable recipient"),
+        ("invalid_target", "nobody@example.com is not a usable recipient"),
         id="malformed jid",
     ),
     pytest.param(
@@ -314,7 +318,7 @@ BAD_CALLS = [
     pytest.param(
         "mark_read",
         {"chat": "not-a-chat@"},
-        ("invalid_recipient", "This is not a usable recipient"),
+        ("invalid_recipient", "This is not a usable recipient: "),
         id="read receipt in a malformed chat",
     ),
     pytest.param(
@@ -344,7 +348,7 @@ async def test_bad_input_is_refused_and_nothing_is_sent(
     """The user learns what to fix, in their language; WhatsApp gets nothing."""
     key, english = expected
     with pytest.raises(ServiceValidationError) as caught:
-        await call(hass, action, data)
+        await call(hass, action, data, response=action in ANSWERING_ACTIONS)
 
     assert caught.value.translation_domain == DOMAIN
     assert caught.value.translation_key == key
@@ -408,6 +412,7 @@ async def test_whatsapp_and_add_on_trouble_say_what_to_do(
     assert not isinstance(not_connected.value, ServiceValidationError)
     assert not_connected.value.translation_key == "not_connected"
     assert "WhatsApp is not connected, so nothing was sent" in str(not_connected.value)
+    assert await recipient_flow(hass, loaded_entry, "person") == "not_connected"
 
     await linked_addon.async_stop()
     assert loaded_entry.state is ConfigEntryState.LOADED
@@ -415,6 +420,24 @@ async def test_whatsapp_and_add_on_trouble_say_what_to_do(
         await call(hass, "check_number", {"phone": PHONE}, response=True)
     assert unreachable.value.translation_key == "addon_unreachable"
     assert "Check that the WhatsApp add-on is running" in str(unreachable.value)
+    assert await recipient_flow(hass, loaded_entry, "group") == "cannot_connect"
+
+
+async def recipient_flow(
+    hass: HomeAssistant, entry: MockConfigEntry, kind: str
+) -> str | None:
+    """Try to add a person or group; return why the flow aborted, if it did."""
+    flow = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "recipient"), context={"source": "user"}
+    )
+    flow = await hass.config_entries.subentries.async_configure(
+        flow["flow_id"], {"next_step_id": kind}
+    )
+    if kind == "person":
+        flow = await hass.config_entries.subentries.async_configure(
+            flow["flow_id"], {"name": "Anna", "phone_number": PHONE}
+        )
+    return flow.get("reason")
 
 
 PACED = {
@@ -497,5 +520,5 @@ async def test_other_failures_keep_the_add_on_s_explanation(
     assert unknown_code.translation_key == "addon_error"
     assert not isinstance(unknown_code, ServiceValidationError)
     assert str(unknown_code) == (
-        "The WhatsApp add-on could not do this: Something new went wrong"
+        "The WhatsApp add-on could not do this: Something new went wrong."
     )
