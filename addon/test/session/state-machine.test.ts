@@ -62,12 +62,19 @@ async function linked(h: Harness): Promise<void> {
   await waitForState(h.session, 'connected');
 }
 
-async function journalledStates(journal: Journal): Promise<Array<{ state: string; reason: string | null }>> {
-  await new Promise((r) => setTimeout(r, 20));
-  return journal
-    .read(0, 10_000)
-    .events.filter((e) => e.type === 'connection')
-    .map((e) => e.data as { state: string; reason: string | null });
+type JournalledState = { state: string; reason: string | null };
+
+/** The journalled connection states once the last one is `lastState` (appends finish a moment after the change). */
+async function journalledStates(journal: Journal, lastState: string, timeoutMs = 3_000): Promise<JournalledState[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const states = journal
+      .read(0, 10_000)
+      .events.filter((e) => e.type === 'connection')
+      .map((e) => e.data as JournalledState);
+    if (states.at(-1)?.state === lastState || Date.now() > deadline) return states;
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 describe('session state machine through the simulator', () => {
@@ -92,7 +99,7 @@ describe('session state machine through the simulator', () => {
     assert.equal(connected.qr, null);
     assert.equal(connected.last_disconnect?.reason, 'restartRequired');
     assert.deepEqual(h.states, ['starting', 'pairing', 'starting', 'connected']);
-    const journalled = await journalledStates(h.journal);
+    const journalled = await journalledStates(h.journal, 'connected');
     assert.deepEqual(journalled.map((s) => s.state), ['pairing', 'starting', 'connected']);
   });
 
@@ -106,7 +113,7 @@ describe('session state machine through the simulator', () => {
       assert.equal(view.last_disconnect?.reason, reason);
       assert.ok(view.last_disconnect!.message.length > 20, 'the reason is explained in words');
       assert.equal(h.auth.isRegistered(), false);
-      assert.deepEqual((await journalledStates(h.journal)).at(-1), { state: 'logged_out', reason });
+      assert.deepEqual((await journalledStates(h.journal, 'logged_out')).at(-1), { state: 'logged_out', reason });
       await h.session.restart();
       await waitForState(h.session, 'pairing');
     });
