@@ -81,6 +81,7 @@ class AddonProcess:
         engine: str = "simulator",
         log_level: str = "trace",
         env: dict[str, str] | None = None,
+        node_args: list[str] | None = None,
     ) -> None:
         """Pick a port and a key; nothing runs before `start`."""
         self.data_dir = data_dir
@@ -88,6 +89,7 @@ class AddonProcess:
         self.engine = engine
         self.log_level = log_level
         self.extra_env = env or {}
+        self.node_args = node_args or []
         self.port = free_port()
         self.ingress_port = free_port()
         self.api_key = secrets.token_urlsafe(24)
@@ -110,9 +112,7 @@ class AddonProcess:
     def http(self) -> aiohttp.ClientSession:
         """The session the helpers below use (not the one Home Assistant uses)."""
         if self._http is None or self._http.closed:
-            self._http = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=64)
-            )
+            self._http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
         return self._http
 
     def log_text(self) -> str:
@@ -138,7 +138,7 @@ class AddonProcess:
         }
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(  # noqa: ASYNC220, S603 - returns at once; fixed command
-                [NODE, str(MAIN)],
+                [NODE, *self.node_args, str(MAIN)],
                 cwd=ADDON_DIR,
                 env=env,
                 stdout=log,
@@ -170,9 +170,7 @@ class AddonProcess:
             return None
         if process.poll() is None:
             process.send_signal(sig)
-        await wait_for(
-            lambda: _exited(process), within=15, what="the add-on to exit"
-        )
+        await wait_for(lambda: _exited(process), within=15, what="the add-on to exit")
         return process.returncode
 
     async def kill(self) -> None:
@@ -199,7 +197,7 @@ class AddonProcess:
         body: Any = None,
         *,
         headers: dict[str, str] | None = None,
-        timeout: float = 10,
+        time_limit: float = 10,
     ) -> tuple[int, Any]:
         """One API request with the key; returns the status and the decoded JSON body."""
         async with self.http.request(
@@ -207,7 +205,7 @@ class AddonProcess:
             f"{self.url}{path}",
             json=body,
             headers={"Authorization": f"Bearer {self.api_key}", **(headers or {})},
-            timeout=aiohttp.ClientTimeout(total=timeout),
+            timeout=aiohttp.ClientTimeout(total=time_limit),
         ) as response:
             return response.status, await response.json(content_type=None)
 

@@ -63,7 +63,7 @@ class WhatsAppServer:
         while True:
             try:
                 status, answer = await self._addon.call(
-                    "POST", "/v1/simulator/incoming", body, timeout=5
+                    "POST", "/v1/simulator/incoming", body, time_limit=5
                 )
             except aiohttp.ClientConnectorError:
                 pass  # not listening (restarting): nothing was delivered
@@ -84,7 +84,7 @@ async def test_every_message_fires_once_through_crashes_and_reloads(
     hass: HomeAssistant, tmp_path: Path, socket_enabled: None, sizes: Sizes
 ) -> None:
     """Each injected message is fired exactly once, despite SIGKILLs and reloads."""
-    rng = random.Random()
+    rng = random.Random()  # noqa: S311 - test data, not secrets
     seed = rng.randrange(2**32)
     rng.seed(seed)
     addon = AddonProcess(tmp_path / "addon-data", tmp_path / "addon.log")
@@ -147,7 +147,10 @@ async def test_every_message_fires_once_through_crashes_and_reloads(
         assert server.acknowledged == every_id
 
         async def all_fired_and_caught_up() -> bool:
-            if not every_id <= fired.keys() or entry.state is not ConfigEntryState.LOADED:
+            if (
+                not every_id <= fired.keys()
+                or entry.state is not ConfigEntryState.LOADED
+            ):
                 return False
             # Caught up with the whole journal, so a late duplicate would show too.
             listener = entry.runtime_data.listener

@@ -285,7 +285,7 @@ export function openApiDocument(version: string): Schema {
       title: 'WhatsApp for Home Assistant: add-on API',
       version,
       description:
-        'The REST API of the add-on that owns the linked-device WhatsApp session. Every route but /health and /openapi.json needs `Authorization: Bearer <api key>`. Errors are always `{"error": {"code", "message"}}`.',
+        'The REST API of the add-on that owns the linked-device WhatsApp session. Every route but /health and /openapi.json needs `Authorization: Bearer <api key>`. Errors are always `{"error": {"code", "message"}}`; a path asked with a method it does not have answers 405 with `Allow`.',
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The add-on API key.' } },
@@ -328,7 +328,14 @@ export function openApiDocument(version: string): Schema {
           parameters: [
             { name: 'after', in: 'query', required: false, schema: { type: 'integer', minimum: 0, default: 0 }, description: 'Return events with seq greater than this.' },
             { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
-            { name: 'wait', in: 'query', required: false, schema: { type: 'integer', minimum: 0, maximum: 60, default: 0 }, description: 'Seconds to wait for an event when there is none yet.' },
+            {
+              name: 'wait',
+              in: 'query',
+              required: false,
+              schema: { type: 'integer', minimum: 0, maximum: 60, default: 0 },
+              description:
+                'Seconds to wait for an event when there is none after `after` yet. A reader ahead of the journal (`after` > `last_seq`: its data was reset) is answered at once.',
+            },
           ],
           responses: { '200': ok('EventPage') },
         }),

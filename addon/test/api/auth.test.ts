@@ -1,28 +1,35 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { openApiDocument } from '../../src/api/openapi.js';
 import { startService, type RunningService } from '../helpers/service.js';
 
-const GUARDED_ROUTES: Array<[string, string]> = [
-  ['GET', '/v1/session'],
-  ['POST', '/v1/session/pairing-code'],
-  ['POST', '/v1/session/logout'],
-  ['POST', '/v1/session/restart'],
-  ['GET', '/v1/events'],
-  ['POST', '/v1/media'],
-  ['GET', '/v1/media/u_0123456789abcdef0123'],
-  ['POST', '/v1/messages'],
-  ['PATCH', '/v1/messages/ABC'],
-  ['DELETE', '/v1/messages/ABC'],
-  ['POST', '/v1/chats/4917612345678@s.whatsapp.net/read'],
-  ['POST', '/v1/chats/4917612345678@s.whatsapp.net/presence'],
-  ['GET', '/v1/groups'],
-  ['GET', '/v1/contacts/check?phone=%2B4917612345678'],
-  ['POST', '/v1/simulator/scan'],
-  ['POST', '/v1/simulator/incoming'],
-  ['GET', '/v1/simulator/outbox'],
-  ['POST', '/v1/simulator/disconnect'],
-  ['GET', '/v1/no-such-route'],
-];
+/** Values for path parameters, so each documented route is reached with a plausible path. */
+const PATH_SAMPLES: Record<string, string> = {
+  media_id: 'u_0123456789abcdef0123',
+  id: 'ABC',
+  chat: '4917612345678@s.whatsapp.net',
+};
+
+/**
+ * Every route openapi.json documents as needing the key, so a new route is covered as soon as it is
+ * documented (and the OpenAPI conformance test makes sure every route is).
+ */
+function documentedGuardedRoutes(): Array<[string, string]> {
+  const paths = openApiDocument('test').paths as Record<string, Record<string, { security?: unknown[] }>>;
+  return Object.entries(paths).flatMap(([template, operations]) =>
+    Object.entries(operations)
+      .filter(([, operation]) => operation.security?.length !== 0)
+      .map(([method]): [string, string] => {
+        const path = template.replace(/\{([^}]+)\}/g, (_, name: string) => {
+          assert.ok(PATH_SAMPLES[name], `no sample value for path parameter {${name}}`);
+          return encodeURIComponent(PATH_SAMPLES[name]);
+        });
+        return [method.toUpperCase(), path];
+      }),
+  );
+}
+
+const GUARDED_ROUTES: Array<[string, string]> = [...documentedGuardedRoutes(), ['GET', '/v1/no-such-route']];
 
 async function assertErrorBody(response: Response, status: number, code: string): Promise<string> {
   assert.equal(response.status, status);
@@ -52,6 +59,16 @@ describe('API key and error bodies', () => {
     const spec = await fetch(`${service.url}/openapi.json`);
     assert.equal(spec.status, 200);
     assert.equal(((await spec.json()) as { openapi: string }).openapi, '3.1.0');
+  });
+
+  it('covers every route the served openapi.json documents', async () => {
+    const served = (await (await fetch(`${service.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const servedRoutes = Object.entries(served.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method} ${path}`));
+    const documented = Object.entries(openApiDocument('test').paths as Record<string, Record<string, unknown>>).flatMap(([path, operations]) =>
+      Object.keys(operations).map((method) => `${method} ${path}`),
+    );
+    assert.deepEqual(servedRoutes.sort(), documented.sort());
+    assert.ok(GUARDED_ROUTES.length >= 19, `only ${GUARDED_ROUTES.length} routes`);
   });
 
   for (const [method, path] of GUARDED_ROUTES) {

@@ -18,7 +18,8 @@ import {
 } from '../fixtures/auth-operations.js';
 
 const WRITER = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'auth-writer.js');
-const KILLS = 50;
+// The full reliability run (`scripts/test --full`) kills 200 times; WA_AUTH_CRASH_KILLS picks any count.
+const KILLS = Number(process.env.WA_AUTH_CRASH_KILLS ?? (process.env.WA_RELIABILITY_FULL === '1' ? 200 : 50));
 const FIRST_OPERATION = 2;
 
 /** A writer that has loaded its modules and waits for the go-ahead, so start-up overlaps checking. */
@@ -119,7 +120,7 @@ async function assertHoldsEverythingUpTo(auth: DurableAuthState, acknowledged: n
   }
 }
 
-it(`keeps every acknowledged credential write when the writer is SIGKILLed ${KILLS} times`, { timeout: 180_000 }, async () => {
+it(`keeps every acknowledged credential write when the writer is SIGKILLed ${KILLS} times`, { timeout: 60_000 + KILLS * 3_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'wa-auth-crash-'));
   // Writers spend most of their life loading modules; keep two loading ahead of time.
   const spares = [new Writer(dir), new Writer(dir)];

@@ -1,0 +1,96 @@
+"""Harness for the benchmarks: sizes, Home Assistant with this integration, and where figures go.
+
+`scripts/bench` runs these with pytest; they measure rather than test, but pytest
+gives them Home Assistant's own test instance (the `hass` fixture) to load the
+integration into.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Must be imported before the first `hass` fixture runs, so Home Assistant
+# finds this package rather than the test harness' own custom_components.
+from custom_components.whatsapp.const import DOMAIN  # noqa: F401
+
+QUICK = os.environ.get("WA_BENCH_SIZE") == "quick"
+
+
+@dataclass(frozen=True, slots=True)
+class BenchSizes:
+    """How much each benchmark measures."""
+
+    name: str
+    latency_messages: int
+    latency_rate: float
+    burst_events: int
+    burst_concurrency: int
+    catch_up_events: int
+    sends: int
+    send_warmup: int
+    idle_seconds: float
+    settle_seconds: float
+
+
+SIZES = (
+    BenchSizes(
+        name="quick",
+        latency_messages=100,
+        latency_rate=50,
+        burst_events=2_000,
+        burst_concurrency=32,
+        catch_up_events=1_000,
+        sends=200,
+        send_warmup=20,
+        idle_seconds=3,
+        settle_seconds=1,
+    )
+    if QUICK
+    else BenchSizes(
+        name="full",
+        latency_messages=2_000,
+        latency_rate=20,
+        burst_events=100_000,
+        burst_concurrency=64,
+        catch_up_events=40_000,
+        sends=5_000,
+        send_warmup=200,
+        idle_seconds=60,
+        settle_seconds=10,
+    )
+)
+
+RESULTS: dict[str, Any] = {"size": asdict(SIZES)}
+
+
+@pytest.fixture
+def sizes() -> BenchSizes:
+    """The size of this run."""
+    return SIZES
+
+
+@pytest.fixture
+def results() -> dict[str, Any]:
+    """Where each benchmark puts its figures; written out when the session ends."""
+    return RESULTS
+
+
+@pytest.fixture(autouse=True)
+def enable_event_loop_debug() -> None:
+    """Leave asyncio's debug mode off, as in a real Home Assistant.
+
+    The test harness turns it on for every test, which slows every callback
+    and would be measured as the integration's cost.
+    """
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write the figures for bench/report.py."""
+    if path := os.environ.get("WA_BENCH_RESULTS"):
+        Path(path).write_text(json.dumps(RESULTS, indent=2) + "\n")
