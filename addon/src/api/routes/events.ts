@@ -6,8 +6,7 @@ export const MAX_WAIT_SECONDS = 60;
 export const MAX_PAGE = 1000;
 
 /**
- * Long-poll over the journal: answers at once when there is something after `after` or `after` is
- * beyond the journal's end, otherwise
+ * Long-poll over the journal: answers at once when there is something after `after`, otherwise
  * holds the request until an event arrives, `wait` runs out, the caller goes away or the service
  * shuts down.
  */
@@ -20,9 +19,9 @@ export function eventRoutes(journal: Journal, shutdown: AbortSignal): Router {
     const limit = queryInt(req.query, 'limit', 100, 1, MAX_PAGE);
     const wait = queryInt(req.query, 'wait', 0, 0, MAX_WAIT_SECONDS);
 
-    // Only a reader that is exactly caught up waits. One ahead of the journal holds a seq of a
-    // journal that was reset; it must hear that now (last_seq < after), not after a full wait.
-    if (wait > 0 && journal.lastSeq === after) {
+    // As the contract says: wait whenever nothing is newer than `after`. A reader ahead of the
+    // journal (its data was reset) learns so from `last_seq < after` when the wait ends.
+    if (wait > 0 && journal.lastSeq <= after) {
       const abandoned = new AbortController();
       const onClose = (): void => abandoned.abort();
       const onShutdown = (): void => abandoned.abort();
