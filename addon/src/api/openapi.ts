@@ -171,13 +171,25 @@ const schemas: Record<string, Schema> = {
     ),
   },
   SentMessage: object({ id: str, to: { type: 'string', description: 'The jid it was sent to.' }, timestamp: dateTime }),
-  EditRequest: object({ chat: optionalText(128, 'The chat, unless given as ?chat=.'), text: text(MAX_TEXT) }, ['text']),
+  EditRequest: {
+    description: 'The new text as `text` or, as the Home Assistant action calls it, `message`.',
+    oneOf: [
+      object({ chat: optionalText(128, 'The chat, unless given as ?chat=.'), text: text(MAX_TEXT) }, ['text']),
+      object({ chat: optionalText(128, 'The chat, unless given as ?chat=.'), message: text(MAX_TEXT) }, ['message']),
+    ],
+  },
   DeleteRequest: object({ chat: optionalText(128, 'The chat, unless given as ?chat=.') }, []),
   Edited: object({ id: str, edited: { const: true } }),
   Deleted: object({ id: str, deleted: { const: true } }),
   ReadRequest: object({ message_ids: optional({ type: 'array', items: { type: 'string', pattern: MESSAGE_ID_PATTERN }, maxItems: 1000 }) }, []),
   ReadResult: object({ chat: str, read: { anyOf: [{ type: 'array', items: str }, { const: 'latest' }] } }),
-  PresenceRequest: object({ state: { enum: ['composing', 'recording', 'paused', 'available', 'unavailable'] } }),
+  PresenceRequest: {
+    description: 'The presence as `state` or `presence`.',
+    oneOf: [
+      object({ state: { enum: ['composing', 'recording', 'paused', 'available', 'unavailable'] } }),
+      object({ presence: { enum: ['composing', 'recording', 'paused', 'available', 'unavailable'] } }),
+    ],
+  },
   PresenceResult: object({ chat: str, state: { enum: ['composing', 'recording', 'paused', 'available', 'unavailable'] } }),
   Group: object({
     jid: str,

@@ -40,6 +40,16 @@ export function optionalString(body: JsonObject, field: string, maxLength = 4096
   return value;
 }
 
+/**
+ * For a field the API takes under either of two names: the name the caller used (the first name
+ * when neither is given, so "required" errors name it). Both at once is refused.
+ */
+export function eitherField(body: JsonObject, names: readonly [string, string]): string {
+  const given = names.filter((name) => body[name] !== undefined && body[name] !== null);
+  if (given.length > 1) throw invalid(`Give either "${names[0]}" or "${names[1]}", not both.`);
+  return given[0] ?? names[0];
+}
+
 export function optionalBoolean(body: JsonObject, field: string): boolean | undefined {
   const value = body[field];
   if (value === undefined || value === null) return undefined;

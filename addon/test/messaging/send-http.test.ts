@@ -98,12 +98,18 @@ describe('sending through the real API into the simulator outbox', () => {
   it('edits, deletes, marks read, shows presence, lists groups and checks numbers', async () => {
     const sent = await service.json<{ id: string; to: string }>('POST', '/v1/messages', { to: '+4917612345678', type: 'text', text: 'tpyo' });
     await service.json('PATCH', `/v1/messages/${sent.id}`, { chat: '+4917612345678', text: 'typo' });
+    await service.json('PATCH', `/v1/messages/${sent.id}`, { chat: '+4917612345678', message: 'typo, again' });
+    const both = await errorOf(await service.request('PATCH', `/v1/messages/${sent.id}`, { chat: '+4917612345678', text: 'a', message: 'b' }));
+    assert.deepEqual([both.status, both.code], [400, 'invalid_request']);
+    await service.json('POST', '/v1/chats/+4917612345678/presence', { presence: 'paused' });
     const del = await service.request('DELETE', `/v1/messages/${sent.id}?chat=4917612345678@s.whatsapp.net`);
     assert.equal(del.status, 200);
     await service.json('POST', '/v1/chats/4917612345678@s.whatsapp.net/read', { message_ids: ['IN1', 'IN2'] });
     await service.json('POST', '/v1/chats/+4917612345678/presence', { state: 'composing' });
     const entries = await outbox(service);
     assert.ok(entries.some((e) => e.type === 'edit' && e.message_id === sent.id && e.text === 'typo'));
+    assert.ok(entries.some((e) => e.type === 'edit' && e.message_id === sent.id && e.text === 'typo, again'));
+    assert.ok(entries.some((e) => e.type === 'presence' && e.state === 'paused'));
     assert.ok(entries.some((e) => e.type === 'delete' && e.message_id === sent.id));
     assert.ok(entries.some((e) => e.type === 'read' && JSON.stringify(e.message_ids) === '["IN1","IN2"]'));
     assert.ok(entries.some((e) => e.type === 'presence' && e.state === 'composing' && e.to === '4917612345678@s.whatsapp.net'));

@@ -5,7 +5,7 @@ import { MAX_TEXT_LENGTH, parseSendRequest } from '../../messaging/send-request.
 import type { Sender } from '../../messaging/sender.js';
 import { toE164 } from '../../util/phone.js';
 import { ApiError } from '../errors.js';
-import { objectBody, onlyQuery, optionalString, optionalStringArray, requiredString } from '../validate.js';
+import { eitherField, objectBody, onlyQuery, optionalString, optionalStringArray, requiredString } from '../validate.js';
 
 const PRESENCE_STATES: readonly PresenceState[] = ['composing', 'recording', 'paused', 'available', 'unavailable'];
 const MESSAGE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -44,9 +44,10 @@ export function messageRoutes(sender: Sender): Router {
 
   router.patch('/v1/messages/:id', async (req, res) => {
     onlyQuery(req.query, ['chat']);
-    const body = objectBody(req.body, ['chat', 'text']);
+    // The new text may be called `text` (as in sends) or `message` (as in the Home Assistant action).
+    const body = objectBody(req.body, ['chat', 'text', 'message']);
     const id = messageIdParam(req);
-    const text = requiredString(body, 'text', MAX_TEXT_LENGTH);
+    const text = requiredString(body, eitherField(body, ['text', 'message']), MAX_TEXT_LENGTH);
     await sender.edit(chatOf(req, body), id, text);
     res.json({ id, edited: true });
   });
@@ -72,9 +73,10 @@ export function messageRoutes(sender: Sender): Router {
 
   router.post('/v1/chats/:chat/presence', async (req, res) => {
     onlyQuery(req.query, []);
-    const body = objectBody(req.body, ['state']);
-    const state = requiredString(body, 'state', 32) as PresenceState;
-    if (!PRESENCE_STATES.includes(state)) throw new ApiError(400, 'invalid_request', `"state" must be one of ${PRESENCE_STATES.join(', ')}.`);
+    const body = objectBody(req.body, ['state', 'presence']);
+    const field = eitherField(body, ['state', 'presence']);
+    const state = requiredString(body, field, 32) as PresenceState;
+    if (!PRESENCE_STATES.includes(state)) throw new ApiError(400, 'invalid_request', `"${field}" must be one of ${PRESENCE_STATES.join(', ')}.`);
     const chat = await sender.chatJid(String(req.params.chat));
     const messenger = await sender.messenger();
     await messenger.setPresence(chat, state);
