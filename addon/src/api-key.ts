@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
-import { existsSync, readFileSync, mkdirSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomicSync } from './util/atomic-file-sync.js';
+import { isNotFound, writeFileAtomic } from './util/atomic-file.js';
 
 const KEY_FILE = 'api_key';
 
@@ -9,16 +9,18 @@ const KEY_FILE = 'api_key';
  * The configured key, or one generated once (32 random bytes) and kept in the data directory with
  * mode 0600 so it survives restarts and updates.
  */
-export function resolveApiKey(configured: string, dataDir: string): { key: string; generated: boolean } {
+export async function resolveApiKey(configured: string, dataDir: string): Promise<{ key: string; generated: boolean }> {
   if (configured !== '') return { key: configured, generated: false };
   const path = join(dataDir, KEY_FILE);
-  if (existsSync(path)) {
-    const stored = readFileSync(path, 'utf8').trim();
+  try {
+    const stored = (await readFile(path, 'utf8')).trim();
     if (stored !== '') return { key: stored, generated: false };
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
   }
-  mkdirSync(dataDir, { recursive: true });
+  await mkdir(dataDir, { recursive: true });
   const key = randomBytes(32).toString('base64url');
-  writeFileAtomicSync(path, `${key}\n`, 0o600);
+  await writeFileAtomic(path, `${key}\n`, { mode: 0o600 });
   return { key, generated: true };
 }
 

@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const version = packageVersion();
   await mkdir(settings.dataDir, { recursive: true });
 
-  const { key: apiKey, generated } = resolveApiKey(settings.apiKey, settings.dataDir);
+  const { key: apiKey, generated } = await resolveApiKey(settings.apiKey, settings.dataDir);
   if (generated) logger.info({ file: apiKeyFilePath(settings.dataDir) }, 'generated a new API key and stored it');
 
   const journal = await Journal.open(
