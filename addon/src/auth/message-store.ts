@@ -7,7 +7,16 @@
  * become the new snapshot. It is a cache: a damaged snapshot is dropped rather than fatal.
  */
 import { join } from 'node:path';
-import { BufferJSON, proto, type WAMessage, type WAMessageKey } from 'baileys';
+import {
+  BufferJSON,
+  isJidBroadcast,
+  isJidGroup,
+  isJidNewsletter,
+  jidNormalizedUser,
+  proto,
+  type WAMessage,
+  type WAMessageKey,
+} from 'baileys';
 import { pino, type Logger } from 'pino';
 import { removeFileIfExists } from '../util/atomic-file.js';
 import { SnapshotCorruptError, SnapshotLog, type LoadedSnapshotLog } from '../util/snapshot-log.js';
@@ -15,7 +24,11 @@ import { SnapshotCorruptError, SnapshotLog, type LoadedSnapshotLog } from '../ut
 export interface MessageStore {
   /** Remembers the message (replacing one with the same chat and id); the oldest beyond the limit are forgotten. */
   put(msg: WAMessage): void;
-  /** By id, and by chat too when `remoteJid` is given. */
+  /**
+   * By id. When `remoteJid` is given, a message in that chat is preferred; a person's chat matches
+   * whatever form the jid takes (phone number or LID, with or without a device suffix), because
+   * WhatsApp asks about one conversation under each of them. A group or broadcast chat must match.
+   */
   get(key: { remoteJid?: string | null; id?: string | null }): WAMessage | undefined;
   /** The content Baileys' `getMessage` option must return. */
   getMessageContent(key: WAMessageKey): proto.IMessage | undefined;
@@ -70,8 +83,8 @@ async function openDroppingDamagedSnapshot(dir: string, logger: Logger): Promise
 class BoundedMessageStore implements MessageStore {
   /** Oldest first: a Map iterates in insertion order and put() re-inserts. */
   private readonly messages = new Map<string, WAMessage>();
-  /** The newest stored message with each id, for lookups without a chat. */
-  private readonly newestById = new Map<string, string>();
+  /** The store keys of the messages with each id, oldest first (usually exactly one). */
+  private readonly keysById = new Map<string, string[]>();
   private compactionScheduled = false;
 
   constructor(
@@ -95,16 +108,14 @@ class BoundedMessageStore implements MessageStore {
 
   get(key: { remoteJid?: string | null; id?: string | null }): WAMessage | undefined {
     if (!key.id) return undefined;
-    if (key.remoteJid) {
-      const exact = this.messages.get(storeKey(key.remoteJid, key.id));
-      if (exact) return exact;
-    }
-    const newest = this.newestById.get(key.id);
-    const candidate = newest === undefined ? undefined : this.messages.get(newest);
-    if (!candidate || !key.remoteJid) return candidate;
-    // The same chat may be addressed by phone number or by LID.
-    const { remoteJid, remoteJidAlt } = candidate.key;
-    return remoteJid === key.remoteJid || remoteJidAlt === key.remoteJid ? candidate : undefined;
+    const candidates = (this.keysById.get(key.id) ?? []).map((storeKey) => this.messages.get(storeKey)!).reverse();
+    if (!key.remoteJid) return candidates[0];
+    const asked = normalisedChat(key.remoteJid);
+    const sameChat = candidates.find((candidate) => chatNamesOf(candidate).includes(asked));
+    if (sameChat || !isPersonJid(asked)) return sameChat;
+    // Without the LID ↔ phone-number mapping the store cannot prove that a LID and a phone number
+    // are the same person; message ids are random enough that the person's chat with this id is it.
+    return candidates.find((candidate) => isPersonJid(normalisedChat(candidate.key.remoteJid)));
   }
 
   getMessageContent(key: WAMessageKey): proto.IMessage | undefined {
@@ -120,15 +131,22 @@ class BoundedMessageStore implements MessageStore {
     const id = msg.key?.id;
     if (!id) return;
     const key = storeKey(msg.key.remoteJid, id);
-    this.messages.delete(key);
+    if (this.messages.delete(key)) this.forgetKey(id, key);
     this.messages.set(key, msg);
-    this.newestById.set(id, key);
+    const sameId = this.keysById.get(id);
+    if (sameId) sameId.push(key);
+    else this.keysById.set(id, [key]);
     for (const [oldestKey, oldest] of this.messages) {
       if (this.messages.size <= this.maxMessages) break;
       this.messages.delete(oldestKey);
-      const oldestId = oldest.key.id!;
-      if (this.newestById.get(oldestId) === oldestKey) this.newestById.delete(oldestId);
+      this.forgetKey(oldest.key.id!, oldestKey);
     }
+  }
+
+  private forgetKey(id: string, key: string): void {
+    const remaining = (this.keysById.get(id) ?? []).filter((candidate) => candidate !== key);
+    if (remaining.length > 0) this.keysById.set(id, remaining);
+    else this.keysById.delete(id);
   }
 
   private compactIfLogOutgrewSnapshot(): void {
@@ -144,7 +162,24 @@ class BoundedMessageStore implements MessageStore {
 }
 
 function storeKey(remoteJid: string | null | undefined, id: string): string {
-  return `${remoteJid ?? ''}\u0000${id}`;
+  return `${normalisedChat(remoteJid)}\u0000${id}`;
+}
+
+/** The chat without a device suffix: `123:3@s.whatsapp.net` and `123@s.whatsapp.net` are one chat. */
+function normalisedChat(jid: string | null | undefined): string {
+  if (!jid) return '';
+  return jidNormalizedUser(jid) || jid;
+}
+
+/** Every name the message's chat is known by (Baileys gives LID chats their phone jid as an alternative). */
+function chatNamesOf(msg: WAMessage): string[] {
+  const { remoteJid, remoteJidAlt } = msg.key;
+  return [remoteJid, remoteJidAlt].filter((jid): jid is string => !!jid).map(normalisedChat);
+}
+
+/** A person's chat (phone number or LID), not a group, broadcast list, status or channel. */
+function isPersonJid(jid: string): boolean {
+  return jid.includes('@') && !isJidGroup(jid) && !isJidBroadcast(jid) && !isJidNewsletter(jid);
 }
 
 function toSaved(msg: WAMessage): SavedMessage {

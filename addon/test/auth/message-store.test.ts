@@ -82,6 +82,61 @@ describe('message store', () => {
     });
   });
 
+  it('answers WhatsApp retry requests whatever form the asking jid takes', async () => {
+    await withTempDir(async (dir) => {
+      const store = await openMessageStore(dir);
+      // Sent to a phone number; the recipient's phone and companions ask by LID and by device.
+      store.put({ key: { remoteJid: '4917612345678@s.whatsapp.net', id: '3EB0SENT', fromMe: true }, message: { conversation: 'hi' } });
+      for (const remoteJid of [
+        '4917612345678@s.whatsapp.net',
+        '4917612345678:3@s.whatsapp.net',
+        '123456789012345@lid',
+        '123456789012345:3@lid',
+      ]) {
+        assert.deepEqual(store.getMessageContent({ remoteJid, id: '3EB0SENT', fromMe: true }), { conversation: 'hi' }, remoteJid);
+      }
+      // Received from a LID chat: asked by its phone number, or by the LID of a companion device.
+      store.put(imageMessage());
+      assert.ok(store.get({ remoteJid: '15550000003:2@s.whatsapp.net', id: '3EB0IMAGE' }));
+      assert.ok(store.get({ remoteJid: '123456789012345:5@lid', id: '3EB0IMAGE' }));
+      // A group's message is only the group's.
+      store.put(textMessage('G1', '120363000000000001@g.us'));
+      assert.equal(store.get({ remoteJid: '123456789012345@lid', id: 'G1' }), undefined);
+      assert.equal(store.get({ remoteJid: '120363000000000002@g.us', id: 'G1' }), undefined);
+      await store.flush();
+    });
+  });
+
+  it('finds a poll sent to a phone number when its vote arrives LID-addressed', async () => {
+    await withTempDir(async (dir) => {
+      const store = await openMessageStore(dir);
+      const secret = Buffer.alloc(32, 7);
+      store.put({
+        key: { remoteJid: '4917612345678@s.whatsapp.net', id: 'POLL1', fromMe: true },
+        message: {
+          pollCreationMessage: { name: 'Pizza?', options: [{ optionName: 'Yes' }], selectableOptionsCount: 1 },
+          messageContextInfo: { messageSecret: secret },
+        },
+      });
+      await store.flush();
+      const reopened = await openMessageStore(dir);
+      const poll = reopened.getMessageContent({ remoteJid: '123456789012345@lid', id: 'POLL1', fromMe: true });
+      assert.equal(poll?.pollCreationMessage?.name, 'Pizza?');
+      assert.ok(Buffer.from(poll!.messageContextInfo!.messageSecret!).equals(secret));
+    });
+  });
+
+  it('keeps the id index bounded with the messages', async () => {
+    await withTempDir(async (dir) => {
+      const store = await openMessageStore(dir, { maxMessages: 3 });
+      for (let i = 0; i < 10; i += 1) store.put(textMessage('SAME-ID', `${i}@s.whatsapp.net`, `#${i}`));
+      assert.equal(store.get({ id: 'SAME-ID' })?.message?.conversation, '#9');
+      assert.equal(store.get({ id: 'SAME-ID', remoteJid: '2@s.whatsapp.net' })?.message?.conversation, '#9', 'another person: the newest');
+      assert.equal(store.get({ id: 'SAME-ID', remoteJid: '8@s.whatsapp.net' })?.message?.conversation, '#8');
+      await store.flush();
+    });
+  });
+
   it('keeps only the newest maxMessages, across restarts', async () => {
     await withTempDir(async (dir) => {
       const store = await openMessageStore(dir, { maxMessages: 10 });
