@@ -8,6 +8,13 @@ import type { DisconnectReasonName } from './types.js';
 
 /** Baileys' text when nobody scanned any of the QR codes of one pairing attempt. */
 const QR_ATTEMPTS_ENDED = 'QR refs attempts ended';
+/** The `<failure reason>` WhatsApp sends when it no longer accepts the client's WA Web version. */
+const CLIENT_OUTDATED_STATUS = 405;
+/**
+ * How long to wait before trying again with a version WhatsApp refused. Retrying sooner only
+ * repeats the refusal; retrying at all picks up a newer version fetched at the next connect.
+ */
+export const CLIENT_OUTDATED_RETRY_MS = 3 * 60 * 60_000;
 
 const STATUS_CODES: Readonly<Record<DisconnectReasonName, number | null>> = {
   connectionClosed: DisconnectReason.connectionClosed,
@@ -22,6 +29,7 @@ const STATUS_CODES: Readonly<Record<DisconnectReasonName, number | null>> = {
   unavailableService: DisconnectReason.unavailableService,
   // Baileys ends an unanswered pairing with the timedOut code.
   qrExpired: DisconnectReason.timedOut,
+  clientOutdated: CLIENT_OUTDATED_STATUS,
   unknown: null,
 };
 
@@ -63,6 +71,8 @@ export function reasonFromClose(statusCode: number | null | undefined, message: 
       return 'forbidden';
     case DisconnectReason.unavailableService:
       return 'unavailableService';
+    case CLIENT_OUTDATED_STATUS:
+      return 'clientOutdated';
     default:
       return 'unknown';
   }
@@ -73,6 +83,8 @@ export type ReconnectAction =
   | 'reconnect-now'
   /** Open a new socket after the session's backoff delay, keeping credentials. */
   | 'reconnect-backoff'
+  /** Open a new socket after the policy's long `delayMs` (about hours), keeping credentials. */
+  | 'reconnect-later'
   /** There is no linked account any more: wait for the user to pair again (restart or pairing code). */
   | 'logged-out'
   /** Stay disconnected, keeping credentials, until the user restarts the session. */
@@ -84,6 +96,8 @@ export interface ReconnectPolicy {
   wipeCredentials: boolean;
   /** For the user: what happened and what, if anything, to do. */
   explanation: string;
+  /** For `reconnect-later`: the pause before the next attempt. */
+  delayMs?: number;
 }
 
 const BACKOFF = { action: 'reconnect-backoff', wipeCredentials: false } as const;
@@ -150,6 +164,13 @@ export const RECONNECT_POLICIES: Readonly<Record<DisconnectReasonName, Reconnect
     ...UNLINKED,
     explanation:
       'WhatsApp rejected this linked device as incompatible with the account. Update WhatsApp on the phone, then link the device again.',
+  },
+  clientOutdated: {
+    action: 'reconnect-later',
+    wipeCredentials: false,
+    delayMs: CLIENT_OUTDATED_RETRY_MS,
+    explanation:
+      'WhatsApp no longer accepts the WhatsApp Web version this add-on uses. Update the add-on (Settings → Add-ons → WhatsApp → Update). The link to your phone is kept; the add-on retries every few hours in case WhatsApp accepts it again.',
   },
   qrExpired: {
     action: 'logged-out',

@@ -4,7 +4,10 @@
  */
 import type { JournalInput } from '../journal/types.js';
 
-/** Baileys' DisconnectReason names, plus the two ways a pairing attempt can end on its own. */
+/**
+ * Baileys' DisconnectReason names, plus the two ways a pairing attempt can end on its own and
+ * `clientOutdated`: WhatsApp refused the client version (`<failure reason="405">`).
+ */
 export type DisconnectReasonName =
   | 'connectionClosed'
   | 'connectionLost'
@@ -17,6 +20,7 @@ export type DisconnectReasonName =
   | 'forbidden'
   | 'unavailableService'
   | 'qrExpired'
+  | 'clientOutdated'
   | 'unknown';
 
 export interface Account {

@@ -57,6 +57,7 @@ export class Session extends EventEmitter<{ change: [SessionView] }> {
   private readonly logger: Logger;
   private readonly backoff: Backoff;
   private readonly pairingReadyTimeoutMs: number;
+  private readonly random: () => number;
 
   private connection: EngineConnection | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -78,7 +79,8 @@ export class Session extends EventEmitter<{ change: [SessionView] }> {
     this.engine = options.engine;
     this.append = options.append;
     this.logger = options.logger;
-    this.backoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF, options.random);
+    this.random = options.random ?? Math.random;
+    this.backoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF, this.random);
     this.pairingReadyTimeoutMs = options.pairingReadyTimeoutMs ?? 15_000;
   }
 
@@ -251,6 +253,18 @@ export class Session extends EventEmitter<{ change: [SessionView] }> {
       case 'reconnect-backoff': {
         const delay = this.backoff.nextDelayMs();
         this.logger.info({ delayMs: delay, attempt: this.backoff.attempts }, 'reconnecting to WhatsApp after a pause');
+        this.setState('reconnecting', info.reason, { qr: null, pairing_code: null });
+        this.reconnectTimer = setTimeout(() => {
+          this.reconnectTimer = null;
+          if (!this.stopped) this.connect('reconnecting', info.reason);
+        }, delay);
+        return;
+      }
+      case 'reconnect-later': {
+        // Spread over ±20 % so the add-ons WhatsApp refused at the same moment do not return together.
+        const base = policy.delayMs ?? this.backoff.nextDelayMs();
+        const delay = Math.round(base * (0.8 + 0.4 * this.random()));
+        this.logger.warn({ delayMs: delay, reason: info.reason }, 'WhatsApp refused this client; trying again much later');
         this.setState('reconnecting', info.reason, { qr: null, pairing_code: null });
         this.reconnectTimer = setTimeout(() => {
           this.reconnectTimer = null;

@@ -24,6 +24,7 @@ const ALL_REASONS: DisconnectReasonName[] = [
   'forbidden',
   'unavailableService',
   'qrExpired',
+  'clientOutdated',
   'unknown',
 ];
 
@@ -48,8 +49,15 @@ describe('disconnect reasons', () => {
     assert.equal(reasonFromClose(408, 'QR refs attempts ended'), 'qrExpired');
   });
 
+  it('names a refused client version (failure 405) clientOutdated', () => {
+    assert.equal(reasonFromClose(405, 'Connection Failure'), 'clientOutdated');
+    assert.equal(reconnectPolicy('clientOutdated').action, 'reconnect-later');
+    assert.ok((reconnectPolicy('clientOutdated').delayMs ?? 0) >= 60 * 60_000, 'waits hours, not seconds');
+    assert.match(reconnectPolicy('clientOutdated').explanation, /update the add-on/i);
+  });
+
   it('calls anything else unknown', () => {
-    assert.equal(reasonFromClose(405, 'Connection Failure'), 'unknown');
+    assert.equal(reasonFromClose(406, 'Connection Failure'), 'unknown');
     assert.equal(reasonFromClose(null, 'closed'), 'unknown');
     assert.equal(reasonFromClose(undefined, undefined), 'unknown');
   });
@@ -90,10 +98,11 @@ describe('reconnect policy', () => {
     forbidden: { action: 'logged-out', wipeCredentials: true },
     multideviceMismatch: { action: 'logged-out', wipeCredentials: true },
     qrExpired: { action: 'logged-out', wipeCredentials: false },
+    clientOutdated: { action: 'reconnect-later', wipeCredentials: false },
   };
   for (const reason of ALL_REASONS) {
     it(`${reason}: ${expected[reason].action}${expected[reason].wipeCredentials ? ', wiping credentials' : ''}`, () => {
-      const { explanation, ...rest } = reconnectPolicy(reason);
+      const { explanation, delayMs: _delay, ...rest } = reconnectPolicy(reason);
       assert.deepEqual(rest, expected[reason]);
       assert.ok(explanation.length > 30, 'explains itself');
     });
