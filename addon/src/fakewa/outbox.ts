@@ -1,0 +1,136 @@
+/**
+ * What the contacts read: every message the account sent, as the recipient decrypted it, in the
+ * field names the simulator's outbox has always used (`GET /v1/simulator/outbox`).
+ */
+import { createHash } from 'node:crypto';
+
+import { normalizeMessageContent, proto, type MediaType } from 'baileys';
+
+export interface OutboxEntry {
+  id: string;
+  /** The chat written to: the contact's phone-number jid, or the group jid. */
+  to: string;
+  type: string;
+  sent_at: string;
+  [field: string]: unknown;
+}
+
+/** Where a media message's file is and how to open it: enough to download and decrypt it. */
+export interface MediaToFetch {
+  directPath?: string | null;
+  url?: string | null;
+  mediaKey: Uint8Array;
+  mediaType: MediaType;
+  fileEncSha256?: Uint8Array | null;
+  fileSha256?: Uint8Array | null;
+}
+
+/** Downloads and decrypts a media file from the network's media host. */
+export type DownloadMedia = (media: MediaToFetch) => Promise<Uint8Array>;
+
+type MediaMessage =
+  | proto.Message.IImageMessage
+  | proto.Message.IVideoMessage
+  | proto.Message.IAudioMessage
+  | proto.Message.IDocumentMessage
+  | proto.Message.IStickerMessage;
+
+const MEDIA_KINDS: ReadonlyArray<[keyof proto.IMessage, string, MediaType]> = [
+  ['imageMessage', 'image', 'image'],
+  ['videoMessage', 'video', 'video'],
+  ['audioMessage', 'audio', 'audio'],
+  ['documentMessage', 'document', 'document'],
+  ['stickerMessage', 'sticker', 'sticker'],
+];
+
+function contextOf(content: proto.IMessage): proto.IContextInfo | null | undefined {
+  for (const value of Object.values(content)) {
+    if (value && typeof value === 'object' && 'contextInfo' in value) return (value as { contextInfo?: proto.IContextInfo | null }).contextInfo;
+  }
+  return undefined;
+}
+
+function phoneFromVcard(vcard: string | null | undefined): string | null {
+  const match = vcard?.match(/waid=(\d+)/) ?? vcard?.match(/TEL[^:]*:([+\d\s-]+)/);
+  if (!match?.[1]) return null;
+  return `+${match[1].replace(/\D/g, '')}`;
+}
+
+async function mediaFields(media: MediaMessage, mediaType: MediaType, download: DownloadMedia | undefined): Promise<Record<string, unknown>> {
+  const fields: Record<string, unknown> = { mimetype: media.mimetype ?? null };
+  if ('caption' in media) fields.caption = media.caption ?? null;
+  if ('fileName' in media) fields.filename = media.fileName ?? null;
+  if ('ptt' in media) fields.voice = media.ptt ?? false;
+  if (download && media.mediaKey) {
+    const bytes = await download({
+      directPath: media.directPath,
+      url: media.url,
+      mediaKey: media.mediaKey,
+      mediaType,
+      fileEncSha256: media.fileEncSha256,
+      fileSha256: media.fileSha256,
+    });
+    fields.size = bytes.length;
+    fields.sha256 = createHash('sha256').update(bytes).digest('hex');
+  } else {
+    fields.size = media.fileLength === null || media.fileLength === undefined ? null : Number(media.fileLength);
+  }
+  return fields;
+}
+
+/**
+ * The outbox fields for one decrypted message, or null for content that is not a message a person
+ * sees (sender-key distribution only, protocol housekeeping).
+ */
+export async function outboxFields(message: proto.IMessage, download?: DownloadMedia): Promise<({ type: string } & Record<string, unknown>) | null> {
+  const content = normalizeMessageContent(message);
+  if (!content) return null;
+  const protocol = content.protocolMessage;
+  if (protocol) {
+    if (protocol.type === proto.Message.ProtocolMessage.Type.REVOKE) return { type: 'delete', message_id: protocol.key?.id ?? null };
+    if (protocol.type === proto.Message.ProtocolMessage.Type.MESSAGE_EDIT) {
+      const edited = protocol.editedMessage;
+      const text = edited?.conversation ?? edited?.extendedTextMessage?.text ?? edited?.imageMessage?.caption ?? edited?.videoMessage?.caption ?? null;
+      return { type: 'edit', message_id: protocol.key?.id ?? null, text };
+    }
+    return null;
+  }
+  const context = contextOf(content);
+  const common: Record<string, unknown> = {};
+  if (context?.stanzaId) common.reply_to = context.stanzaId;
+  if (context?.mentionedJid?.length) common.mentions = context.mentionedJid;
+
+  if (content.conversation !== null && content.conversation !== undefined) return { type: 'text', text: content.conversation, ...common };
+  if (content.extendedTextMessage) return { type: 'text', text: content.extendedTextMessage.text ?? '', ...common };
+  for (const [field, type, mediaType] of MEDIA_KINDS) {
+    const media = content[field] as MediaMessage | null | undefined;
+    if (media) return { type, ...(await mediaFields(media, mediaType, download)), ...common };
+  }
+  if (content.locationMessage) {
+    const location = content.locationMessage;
+    return {
+      type: 'location',
+      latitude: location.degreesLatitude ?? null,
+      longitude: location.degreesLongitude ?? null,
+      name: location.name ?? null,
+      address: location.address ?? null,
+      ...common,
+    };
+  }
+  if (content.contactMessage) {
+    return { type: 'contact', name: content.contactMessage.displayName ?? null, phone: phoneFromVcard(content.contactMessage.vcard), ...common };
+  }
+  const poll = content.pollCreationMessage ?? content.pollCreationMessageV2 ?? content.pollCreationMessageV3;
+  if (poll) {
+    return {
+      type: 'poll',
+      question: poll.name ?? '',
+      options: (poll.options ?? []).map((option) => option.optionName ?? ''),
+      multiple: (poll.selectableOptionsCount ?? 0) !== 1,
+      ...common,
+    };
+  }
+  if (content.reactionMessage) return { type: 'reaction', message_id: content.reactionMessage.key?.id ?? null, emoji: content.reactionMessage.text ?? '' };
+  if (content.senderKeyDistributionMessage && Object.keys(content).length === 1) return null;
+  return { type: 'other', ...common };
+}
