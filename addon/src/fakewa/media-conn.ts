@@ -3,7 +3,7 @@
  * (`<iq xmlns="w:m" type="set"><media_conn/></iq>`). The answer lists the hosts, the token (`auth`)
  * and how long the answer holds (`ttl`) and the token stays valid (`auth_ttl`).
  */
-import { getBinaryNodeChild, S_WHATSAPP_NET, type BinaryNode } from 'baileys';
+import { getBinaryNodeChild, type BinaryNode } from 'baileys';
 
 import type { MediaConnection } from './media-host.js';
 import type { StanzaHandler, StanzaRouter } from './types.js';
@@ -12,6 +12,9 @@ import type { StanzaHandler, StanzaRouter } from './types.js';
 export interface MediaConnectionSource {
   describeConnection(): MediaConnection;
 }
+
+/** WhatsApp's server signs its answers with the bare server name, not Baileys' `@s.whatsapp.net`. */
+const SERVER = 's.whatsapp.net';
 
 export function isMediaConnQuery(node: BinaryNode): boolean {
   return (
@@ -25,7 +28,7 @@ export function isMediaConnQuery(node: BinaryNode): boolean {
 export function mediaConnReply(query: BinaryNode, connection: MediaConnection): BinaryNode {
   return {
     tag: 'iq',
-    attrs: { from: S_WHATSAPP_NET, type: 'result', id: query.attrs.id ?? '' },
+    attrs: { from: SERVER, type: 'result', id: query.attrs.id ?? '' },
     content: [
       {
         tag: 'media_conn',
