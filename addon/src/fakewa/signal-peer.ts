@@ -186,6 +186,16 @@ export class SignalPeer {
     return proto.Message.decode(unpadRandomMax16(plain));
   }
 
+  /** True once this device's sender key for `group` went to `deviceJid` (it needs it once, pairwise). */
+  hasSentSenderKey(group: string, deviceJid: string): boolean {
+    return this.store.get('sender-key-memory', [group])[group]?.[deviceJid] === true;
+  }
+
+  markSenderKeySent(group: string, deviceJid: string): void {
+    const memory = this.store.get('sender-key-memory', [group])[group] ?? {};
+    this.store.set({ 'sender-key-memory': { [group]: { ...memory, [deviceJid]: true } } });
+  }
+
   /** Forgets this device's own sender key for `group`, so the next group message starts a new chain (as after a member leaves). */
   forgetOwnSenderKey(group: string, selfJid: string): void {
     const address = this.repository.jidToSignalProtocolAddress(selfJid);

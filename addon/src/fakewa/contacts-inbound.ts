@@ -1,0 +1,138 @@
+/**
+ * A contact writing to a linked account: the `<message>` stanza exactly as WhatsApp delivers it to
+ * one companion device, end-to-end encrypted by the contact's own Signal peer. LID-addressed
+ * (`from=<lid>@lid` + `sender_pn`) or phone-number-addressed (`from=<phone>@s.whatsapp.net` +
+ * `sender_lid`); in groups the same with `participant`, a sender-key `skmsg`, and the sender key
+ * itself (pairwise) the first time this device hears from the contact in that group.
+ */
+import { normalizeMessageContent, type BinaryNode, type MediaType, type proto } from 'baileys';
+
+import type { Addressing, Contact } from './contacts-book.js';
+import { unixTime } from './stanzas.js';
+
+export interface InboundEnvelope {
+  id: string;
+  /** Seconds since the epoch. */
+  timestamp: number;
+  addressing: Addressing;
+  /** A group jid, or undefined for a 1:1 message. */
+  group?: string;
+  pushName: string | null;
+}
+
+/** The account device as the contact addresses it, and how to open a session with it. */
+export interface AccountDevice {
+  /** `lid:device@lid`: the Signal address contacts use for this companion. */
+  jid: string;
+  startSession(contact: Contact): Promise<void>;
+}
+
+/** The stanza `type` WhatsApp gives a message, from its content (as Baileys' own sender does). */
+export function stanzaTypeOf(message: proto.IMessage): string {
+  const content = normalizeMessageContent(message);
+  if (!content) return 'text';
+  if (content.reactionMessage || content.encReactionMessage) return 'reaction';
+  if (content.pollCreationMessage || content.pollCreationMessageV2 || content.pollCreationMessageV3 || content.pollUpdateMessage) return 'poll';
+  if (content.eventMessage) return 'event';
+  return mediaTypeOf(content) ? 'media' : 'text';
+}
+
+/** The `mediatype` attribute of `<enc>` for media content. */
+export function mediaTypeOf(message: proto.IMessage): string | undefined {
+  const content = normalizeMessageContent(message);
+  if (!content) return undefined;
+  if (content.imageMessage) return 'image';
+  if (content.videoMessage) return content.videoMessage.gifPlayback ? 'gif' : 'video';
+  if (content.audioMessage) return content.audioMessage.ptt ? 'ptt' : 'audio';
+  if (content.documentMessage) return 'document';
+  if (content.stickerMessage) return 'sticker';
+  if (content.contactMessage) return 'vcard';
+  if (content.locationMessage) return 'location';
+  return undefined;
+}
+
+/** The media part of a message and the media type its keys are derived for, if it carries a file. */
+export function mediaPartOf(message: proto.IMessage): { part: proto.Message.IImageMessage & { fileName?: string | null }; mediaType: MediaType } | undefined {
+  const content = normalizeMessageContent(message);
+  if (!content) return undefined;
+  if (content.imageMessage) return { part: content.imageMessage, mediaType: 'image' };
+  if (content.videoMessage) return { part: content.videoMessage, mediaType: 'video' };
+  if (content.audioMessage) return { part: content.audioMessage, mediaType: 'audio' };
+  if (content.documentMessage) return { part: content.documentMessage, mediaType: 'document' };
+  if (content.stickerMessage) return { part: content.stickerMessage, mediaType: 'sticker' };
+  return undefined;
+}
+
+function envelopeAttrs(contact: Contact, envelope: InboundEnvelope, message: proto.IMessage): Record<string, string> {
+  const attrs: Record<string, string> = {
+    id: envelope.id,
+    t: envelope.timestamp.toString(),
+    type: stanzaTypeOf(message),
+  };
+  if (envelope.pushName) attrs.notify = envelope.pushName;
+  if (envelope.group) {
+    attrs.from = envelope.group;
+    if (envelope.addressing === 'lid') {
+      attrs.participant = contact.lidJid;
+      attrs.participant_pn = contact.pnJid;
+    } else {
+      attrs.participant = contact.pnJid;
+      attrs.participant_lid = contact.lidJid;
+    }
+    attrs.addressing_mode = envelope.addressing;
+  } else if (envelope.addressing === 'lid') {
+    attrs.from = contact.lidJid;
+    attrs.sender_pn = contact.pnJid;
+    attrs.addressing_mode = 'lid';
+  } else {
+    attrs.from = contact.pnJid;
+    attrs.sender_lid = contact.lidJid;
+  }
+  return attrs;
+}
+
+function encNode(type: string, ciphertext: Uint8Array, mediatype: string | undefined): BinaryNode {
+  return { tag: 'enc', attrs: { v: '2', type, ...(mediatype ? { mediatype } : {}) }, content: ciphertext };
+}
+
+/** Encrypts `message` from the contact's primary device for one account device and wraps it. */
+export async function inboundStanza(contact: Contact, device: AccountDevice, envelope: InboundEnvelope, message: proto.IMessage): Promise<BinaryNode> {
+  const peer = contact.device(0);
+  if (!(await peer.hasSession(device.jid))) await device.startSession(contact);
+  const mediatype = mediaTypeOf(message);
+  const content: BinaryNode[] = [];
+  if (envelope.group) {
+    const { ciphertext, distribution } = await peer.encryptGroup(envelope.group, contact.lidJid, message);
+    if (!peer.hasSentSenderKey(envelope.group, device.jid)) {
+      const pairwise = await peer.encrypt(device.jid, { senderKeyDistributionMessage: distribution });
+      content.push(encNode(pairwise.type, pairwise.ciphertext, undefined));
+      peer.markSenderKeySent(envelope.group, device.jid);
+    }
+    content.push(encNode('skmsg', ciphertext, mediatype));
+  } else {
+    const { type, ciphertext } = await peer.encrypt(device.jid, message);
+    content.push(encNode(type, ciphertext, mediatype));
+  }
+  return { tag: 'message', attrs: envelopeAttrs(contact, envelope, message), content };
+}
+
+/** A receipt a contact's device sends for a message the account sent it. */
+export function contactReceipt(
+  contactJid: string,
+  ids: string[],
+  type: 'delivered' | 'read' | 'played',
+  group?: string,
+): BinaryNode {
+  const attrs: Record<string, string> = { id: ids[0]!, t: unixTime() };
+  if (group) {
+    attrs.from = group;
+    attrs.participant = contactJid;
+  } else {
+    attrs.from = contactJid;
+  }
+  if (type !== 'delivered') attrs.type = type;
+  const rest = ids.slice(1);
+  const node: BinaryNode = { tag: 'receipt', attrs };
+  if (rest.length) node.content = [{ tag: 'list', attrs: {}, content: rest.map((id) => ({ tag: 'item', attrs: { id } })) }];
+  return node;
+}
