@@ -18,6 +18,7 @@ import {
 import type { Logger } from 'pino';
 
 import type { MessageStore } from '../auth/message-store.js';
+import { withTimeout } from './bounded.js';
 import {
   EngineRequestError,
   type GroupSummary,
@@ -39,6 +40,19 @@ export interface MessengerDeps {
   unreadKeys(chat: string): WAMessageKey[];
   /** Group metadata learned along the way, so later sends to the group need no extra query. */
   rememberGroup(group: GroupMetadata): void;
+  /** How long the sender's phone gets to upload expired media again. */
+  mediaReuploadTimeoutMs?: number;
+}
+
+/** A phone asked to upload media again answers within seconds when it is online at all. */
+export const MEDIA_REUPLOAD_TIMEOUT_MS = 30_000;
+
+function mediaUnavailable(waitedMs: number): EngineRequestError {
+  return new EngineRequestError(
+    504,
+    'media_unavailable',
+    `The media has expired on WhatsApp's servers and the sender's phone did not upload it again within ${Math.round(waitedMs / 1000)} s. Ask the sender to send it again.`,
+  );
 }
 
 function vcard(name: string, phone: string): string {
@@ -151,13 +165,16 @@ export class BaileysMessenger implements Messenger {
 
   async edit(chat: string, messageId: string, text: string): Promise<void> {
     const socket = this.requireOpen();
-    await socket.sendMessage(chat, { text, edit: this.requireOwn(chat, messageId, 'edited') });
+    const sent = await socket.sendMessage(chat, { text, edit: this.requireOwn(chat, messageId, 'edited') });
+    // Kept under its own id so a recipient's device that could not decrypt the edit gets it again.
+    if (sent?.key.id) this.deps.messages.put(sent);
   }
 
   async delete(chat: string, messageId: string): Promise<void> {
     const socket = this.requireOpen();
     // Group admins may delete other people's messages too, so a known foreign key is used as it is.
-    await socket.sendMessage(chat, { delete: this.keyOf(chat, messageId, true) });
+    const sent = await socket.sendMessage(chat, { delete: this.keyOf(chat, messageId, true) });
+    if (sent?.key.id) this.deps.messages.put(sent);
   }
 
   async markRead(chat: string, messageIds: string[]): Promise<void> {
@@ -206,12 +223,17 @@ export class BaileysMessenger implements Messenger {
       content?.documentMessage ??
       content?.stickerMessage;
     if (!message || !media) return null;
+    const reuploadTimeoutMs = this.deps.mediaReuploadTimeoutMs ?? MEDIA_REUPLOAD_TIMEOUT_MS;
     const data = await downloadMediaMessage(
       message,
       'buffer',
       {},
-      // WhatsApp deletes media from its servers after a while; the sender's phone can upload it again.
-      { reuploadRequest: (msg) => socket.updateMediaMessage(msg), logger: this.deps.logger },
+      // WhatsApp deletes media from its servers after a while; the sender's phone can upload it
+      // again, but an offline phone never answers and Baileys would wait for good.
+      {
+        reuploadRequest: (msg) => withTimeout(socket.updateMediaMessage(msg), reuploadTimeoutMs, () => mediaUnavailable(reuploadTimeoutMs)),
+        logger: this.deps.logger,
+      },
     );
     const filename = content?.documentMessage?.fileName ?? null;
     return { data, mimetype: media.mimetype ?? null, filename };

@@ -9,18 +9,28 @@ import makeWASocket, {
   type GroupMetadata,
   type MessageUserReceiptUpdate,
   type UserFacingSocketConfig,
+  type WABrowserDescription,
   type WAMessage,
   type WAMessageKey,
   type WAMessageUpdate,
   type WASocket,
+  type WAVersion,
 } from 'baileys';
 import type { Logger } from 'pino';
 
 import type { DurableAuthState } from '../auth/auth-store.js';
 import type { MessageStore } from '../auth/message-store.js';
-import type { JournalInput, MessageStatus } from '../journal/types.js';
+import type { JournalInput } from '../journal/types.js';
 import { BaileysMessenger } from './baileys-messenger.js';
+import { bounded } from './bounded.js';
+import { createSharedSocketCaches, type SharedSocketCaches } from './cache-store.js';
+import { StatusDeduplicator, UnreadTracker } from './chat-tracking.js';
+import { watchConnect } from './connect-watchdog.js';
 import { reasonFromClose } from './disconnect.js';
+import { GroupMetadataCache } from './group-cache.js';
+import { companionBrowser, requestConfirmedPairingCode } from './pairing.js';
+import { acknowledgeStatusesUnopened } from './status-broadcasts.js';
+import { WaVersionSource, type VersionFetcher } from './wa-version.js';
 import {
   normaliseGroupParticipants,
   normaliseGroupUpdate,
@@ -55,10 +65,28 @@ export interface BaileysEngineOptions {
   waWebSocketUrl?: string;
   /** The name the phone lists under "Linked devices". */
   deviceName?: string;
+  /** How long the WebSocket may take to open before the connection is given up. */
   connectTimeoutMs?: number;
   /** Makes the socket; tests wrap Baileys' own to reach the real socket's event emitter. */
   createSocket?: (config: UserFacingSocketConfig) => WASocket;
+  /**
+   * Ask WhatsApp Web for the current client version before connecting (briefly; the built-in
+   * version is the fallback). Off unless the caller turns it on, and never done when
+   * `waWebSocketUrl` is set: tests and the fake network must not reach WhatsApp.
+   */
+  fetchLatestVersion?: boolean;
+  /** Replaces the fetch from WhatsApp Web (tests). */
+  versionFetcher?: VersionFetcher;
+  versionFetchTimeoutMs?: number;
+  /** How long to wait for WhatsApp to accept or refuse a pairing-code request. */
+  pairingReplyTimeoutMs?: number;
+  /** How long group metadata is trusted before Baileys asks WhatsApp again. */
+  groupMetadataTtlMs?: number;
+  /** How long the sender's phone gets to upload expired media again. */
+  mediaReuploadTimeoutMs?: number;
 }
+
+export { StatusDeduplicator } from './chat-tracking.js';
 
 /** WhatsApp's first QR code of a pairing lives about 60 s, each later one about 20 s. */
 const FIRST_QR_TTL_MS = 60_000;
@@ -67,33 +95,10 @@ const NEXT_QR_TTL_MS = 20_000;
 const LOOKUP_TIMEOUT_MS = 5_000;
 /** A group whose subject could not be fetched is not asked about again for this long. */
 const GROUP_RETRY_AFTER_MS = 60_000;
-/** Message statuses remembered to drop duplicates (every group member sends receipts). */
-const REMEMBERED_STATUSES = 5_000;
-/** Received messages remembered per chat for "mark the chat read". */
-const UNREAD_PER_CHAT = 50;
-const CHATS_WITH_UNREAD = 500;
-
-const STATUS_RANK: Readonly<Record<MessageStatus, number>> = { failed: 0, sent: 1, delivered: 2, read: 3, played: 4 };
-
-/** Passes on each status of a message once, and only forward (delivered never follows read). */
-export class StatusDeduplicator {
-  private readonly seen = new Map<string, number>();
-
-  constructor(private readonly capacity = REMEMBERED_STATUSES) {}
-
-  accept(messageId: string, status: MessageStatus): boolean {
-    const rank = STATUS_RANK[status];
-    const previous = this.seen.get(messageId);
-    if (status !== 'failed' && previous !== undefined && previous >= rank) return false;
-    this.seen.delete(messageId);
-    this.seen.set(messageId, rank);
-    if (this.seen.size > this.capacity) {
-      const oldest = this.seen.keys().next().value;
-      if (oldest !== undefined) this.seen.delete(oldest);
-    }
-    return true;
-  }
-}
+/** Baileys' own default: how long the WebSocket may take to open. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
+/** How long close() and logout() wait for events already received to be journalled. */
+const DRAIN_TIMEOUT_MS = 10_000;
 
 /** Baileys is chatty at info level: below debug it only gets to say warnings and worse. */
 function baileysLogLevel(logger: Logger): string {
@@ -117,17 +122,6 @@ function errorDetails(error: unknown): { statusCode: number | null; message: str
   return { statusCode, message: error.message };
 }
 
-/** Resolves with `fallback` when `promise` takes longer than `ms` or `abandon` settles first. */
-function bounded<T>(promise: Promise<T>, ms: number, fallback: T, abandon: Promise<void>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<T>((resolve) => {
-    timer = setTimeout(() => resolve(fallback), ms);
-  });
-  return Promise.race([promise.catch(() => fallback), timeout, abandon.then(() => fallback)]).finally(() =>
-    clearTimeout(timer),
-  );
-}
-
 /**
  * Baileys' end() detaches its 'close' listeners before closing the WebSocket, so a handshake step
  * or query still waiting keeps its timer (up to a minute) after the socket is gone. Their 'error'
@@ -137,76 +131,77 @@ function releasePendingWaits(socket: WASocket): void {
   if (socket.ws.listenerCount('error') > 0) socket.ws.emit('error', new Error('Connection ended'));
 }
 
-/** Keys of received messages per chat, until they are marked read. Bounded: old chats are forgotten. */
-class UnreadTracker {
-  private readonly chats = new Map<string, WAMessageKey[]>();
-
-  add(chat: string, key: WAMessageKey): void {
-    const keys = this.chats.get(chat) ?? [];
-    this.chats.delete(chat);
-    keys.push(key);
-    this.chats.set(chat, keys.slice(-UNREAD_PER_CHAT));
-    if (this.chats.size > CHATS_WITH_UNREAD) {
-      const oldest = this.chats.keys().next().value;
-      if (oldest !== undefined) this.chats.delete(oldest);
-    }
-  }
-
-  /** Everything unread in the chat; forgotten once taken. */
-  take(chat: string): WAMessageKey[] {
-    const keys = this.chats.get(chat) ?? [];
-    this.chats.delete(chat);
-    return keys;
-  }
+/** What one engine's connections share: what must survive a reconnect. */
+interface SharedState {
+  caches: SharedSocketCaches;
+  versions: WaVersionSource;
 }
 
 class BaileysConnection implements EngineConnection {
   private readonly log: Logger;
-  private readonly socket: WASocket | null = null;
-  /** Set once onClose was reported or close()/logout() was asked for: nothing is reported after. */
+  private socket: WASocket | null = null;
+  private messenger: BaileysMessenger | null = null;
+  /** Given to Baileys; pairing by code swaps its first element for one request. */
+  private readonly browser: WABrowserDescription;
+  /** Set once onClose was reported or close()/logout() finished: nothing is reported after. */
   private finished = false;
-  /** Baileys said the socket closed; onClose follows once the events before it are through. */
+  /** close()/logout() was asked for: events still get journalled, but no onClose is reported. */
+  private stopping = false;
+  /** Baileys said the socket closed; onClose follows once the events before it are journalled. */
   private closing = false;
   private qrCount = 0;
   /** WhatsApp accepted the login and the socket has not closed since. */
   private open = false;
   private readonly unread = new UnreadTracker();
-  private readonly messenger: BaileysMessenger | null = null;
   private queue: Promise<void> = Promise.resolve();
+  /** Journal appends not yet durable; onClose waits for them. */
+  private readonly journalling = new Set<Promise<unknown>>();
   private readonly statuses = new StatusDeduplicator();
-  /** Full metadata WhatsApp sent or we fetched; Baileys reuses it when sending to the group. */
-  private readonly groupMetadata = new Map<string, GroupMetadata>();
+  private readonly groupMetadata: GroupMetadataCache;
   /** Group names, also for groups whose full metadata is not known. */
   private readonly subjects = new Map<string, string>();
   private readonly groupFailures = new Map<string, number>();
-  private markEnded!: () => void;
-  private readonly ended = new Promise<void>((resolve) => {
-    this.markEnded = resolve;
-  });
+  /** Fires when the connection ends: look-ups and waits still running give up. */
+  private readonly lifetime = new AbortController();
+  private stopWatchdog: () => void = () => undefined;
 
   constructor(
     private readonly options: BaileysEngineOptions,
+    private readonly shared: SharedState,
     private readonly handlers: ConnectionHandlers,
   ) {
     this.log = options.logger;
+    this.browser = companionBrowser(options.deviceName);
+    this.groupMetadata = new GroupMetadataCache(options.groupMetadataTtlMs);
+    if (shared.versions.enabled) void this.openWhenVersionKnown();
+    else this.start(undefined);
+  }
+
+  private async openWhenVersionKnown(): Promise<void> {
+    const version = await this.shared.versions.current();
+    if (!this.stopping && !this.finished) this.start(version);
+  }
+
+  private start(version: WAVersion | undefined): void {
     try {
-      this.socket = this.openSocket();
+      this.socket = this.openSocket(version);
       this.messenger = new BaileysMessenger({
         socket: this.socket,
-        messages: options.messages,
+        messages: this.options.messages,
         logger: this.log,
-        isOpen: () => this.open && !this.finished && !this.closing,
+        isOpen: () => this.open && !this.finished && !this.closing && !this.stopping,
         unreadKeys: (chat) => this.unread.take(chat),
         rememberGroup: (group) => this.rememberGroup(group),
+        mediaReuploadTimeoutMs: this.options.mediaReuploadTimeoutMs,
       });
     } catch (err) {
       // Reported asynchronously: callers must hold the connection object before any callback.
       const { statusCode, message } = errorDetails(err);
-      setImmediate(() => this.reportClose({ reason: reasonFromClose(statusCode, message), statusCode, message }));
+      setImmediate(() => this.enqueue(async () => this.reportClose({ reason: reasonFromClose(statusCode, message), statusCode, message })));
     }
   }
 
-  private openSocket(): WASocket {
+  private openSocket(version: WAVersion | undefined): WASocket {
     const { auth, messages, logger } = this.options;
     if (auth.state.creds.me && !auth.isRegistered()) {
       // Left by a pairing-code request that was never confirmed on the phone. With `me` set Baileys
@@ -218,10 +213,12 @@ class BaileysConnection implements EngineConnection {
     }
     const baileysLogger = logger.child({ component: 'baileys' }, { level: baileysLogLevel(logger) });
     const createSocket = this.options.createSocket ?? makeWASocket;
+    const connectTimeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     const socket = createSocket({
       auth: { creds: auth.state.creds, keys: makeCacheableSignalKeyStore(auth.state.keys, baileysLogger) },
       logger: baileysLogger,
-      browser: [this.options.deviceName ?? 'Home Assistant', 'Chrome', '1.0'],
+      browser: this.browser,
+      ...(version ? { version } : {}),
       markOnlineOnConnect: this.options.markOnline ?? false,
       syncFullHistory: false,
       // The messenger keeps what this service sends; echoed back as events, those messages would
@@ -229,9 +226,13 @@ class BaileysConnection implements EngineConnection {
       emitOwnEvents: false,
       getMessage: async (key) => messages.getMessageContent(key),
       cachedGroupMetadata: async (jid) => this.groupMetadata.get(jid),
+      msgRetryCounterCache: this.shared.caches.msgRetryCounter,
+      userDevicesCache: this.shared.caches.userDevices,
+      connectTimeoutMs,
       ...(this.options.waWebSocketUrl ? { waWebSocketUrl: this.options.waWebSocketUrl } : {}),
-      ...(this.options.connectTimeoutMs ? { connectTimeoutMs: this.options.connectTimeoutMs } : {}),
     });
+    acknowledgeStatusesUnopened(socket, () => auth.state.creds.me?.id, this.log);
+    this.stopWatchdog = watchConnect(socket, connectTimeoutMs, this.log);
     this.listen(socket);
     return socket;
   }
@@ -241,12 +242,7 @@ class BaileysConnection implements EngineConnection {
     ev.on('connection.update', (update) => {
       if (update.qr) this.reportQr(update.qr);
       if (update.connection === 'open') this.reportOpen();
-      if (update.connection === 'close') {
-        this.closing = true;
-        releasePendingWaits(socket);
-        const { statusCode, message } = errorDetails(update.lastDisconnect?.error);
-        this.enqueue(async () => this.reportClose({ reason: reasonFromClose(statusCode, message), statusCode, message }));
-      }
+      if (update.connection === 'close') this.onSocketClosed(socket, update.lastDisconnect?.error);
     });
     ev.on('creds.update', () => {
       this.options.auth.saveCreds().catch((err: unknown) => {
@@ -266,13 +262,32 @@ class BaileysConnection implements EngineConnection {
       for (const group of groups) this.rememberGroup(group);
     });
     ev.on('groups.update', (updates) => {
-      for (const update of updates) this.enqueue(() => this.handleGroupUpdate(update));
+      for (const update of updates) {
+        this.groupMetadata.patch(update);
+        this.enqueue(() => this.handleGroupUpdate(update));
+      }
     });
     ev.on('group-participants.update', (update) => {
+      // Whoever joined or left changes who must receive the next message to the group.
+      this.groupMetadata.forget(update.id);
+      void this.refreshGroup(update.id);
       this.enqueue(async () => {
         this.emit({ type: 'group', data: await normaliseGroupParticipants(update satisfies GroupParticipantsUpdate, this.context()) });
       });
     });
+  }
+
+  private onSocketClosed(socket: WASocket, error: unknown): void {
+    this.closing = true;
+    this.stopWatchdog();
+    // Messages still in Baileys' buffer were decrypted and acknowledged to WhatsApp, which will
+    // not send them again: they must reach the queue before Baileys destroys its event emitter.
+    socket.ev.flush();
+    releasePendingWaits(socket);
+    const { statusCode, message } = errorDetails(error);
+    const reason = reasonFromClose(statusCode, message);
+    if (reason === 'clientOutdated') this.shared.versions.forget();
+    this.enqueue(async () => this.reportClose({ reason, statusCode, message }));
   }
 
   /** Events are normalised one after another so the journal sees them in WhatsApp's order. */
@@ -283,18 +298,28 @@ class BaileysConnection implements EngineConnection {
   }
 
   private emit(event: JournalInput): void {
-    if (!this.finished) this.handlers.onEvent(event);
+    if (this.finished) return;
+    const journalled = this.handlers.onEvent(event);
+    if (!journalled) return;
+    this.journalling.add(journalled);
+    void journalled.finally(() => this.journalling.delete(journalled));
+  }
+
+  /** Resolves once the queue is through and what it reported is journalled, or after `ms`. */
+  private async drain(ms = DRAIN_TIMEOUT_MS): Promise<void> {
+    const done = this.queue.then(() => Promise.allSettled([...this.journalling])).then(() => undefined);
+    await bounded(done, ms, undefined, new AbortController().signal);
   }
 
   private reportQr(code: string): void {
-    if (this.finished || this.closing) return;
+    if (this.finished || this.closing || this.stopping) return;
     const ttl = this.qrCount === 0 ? FIRST_QR_TTL_MS : NEXT_QR_TTL_MS;
     this.qrCount += 1;
     this.handlers.onQr(code, ttl);
   }
 
   private reportOpen(): void {
-    if (this.finished || this.closing) return;
+    if (this.finished || this.closing || this.stopping) return;
     const account = accountFromCreds(this.options.auth.state.creds.me);
     if (!account) {
       this.log.error('WhatsApp opened the connection but the credentials name no account');
@@ -304,11 +329,19 @@ class BaileysConnection implements EngineConnection {
     this.handlers.onOpen(account);
   }
 
-  private reportClose(info: CloseInfo): void {
+  /** Runs on the queue, after every event before the close. */
+  private async reportClose(info: CloseInfo): Promise<void> {
     if (this.finished) return;
+    await Promise.allSettled([...this.journalling]);
+    if (this.finished) return;
+    this.finish();
+    if (!this.stopping) this.handlers.onClose(info);
+  }
+
+  private finish(): void {
     this.finished = true;
-    this.markEnded();
-    this.handlers.onClose(info);
+    this.lifetime.abort();
+    this.stopWatchdog();
   }
 
   private async handleMessage(message: WAMessage): Promise<void> {
@@ -331,30 +364,35 @@ class BaileysConnection implements EngineConnection {
     const data = normaliseGroupUpdate(update);
     if (!data?.subject) return;
     this.subjects.set(data.jid, data.subject);
-    const known = this.groupMetadata.get(data.jid);
-    if (known) this.groupMetadata.set(data.jid, { ...known, subject: data.subject });
     this.emit({ type: 'group', data });
   }
 
   private rememberGroup(group: GroupMetadata): void {
-    this.groupMetadata.set(group.id, group);
+    this.groupMetadata.remember(group);
     this.subjects.set(group.id, group.subject);
+  }
+
+  private async refreshGroup(jid: string): Promise<void> {
+    if (!this.socket || this.finished) return;
+    const metadata = await bounded(this.socket.groupMetadata(jid), LOOKUP_TIMEOUT_MS, null, this.lifetime.signal);
+    if (metadata) this.rememberGroup(metadata);
   }
 
   private context(): NormaliseContext {
     const me = this.options.auth.state.creds.me;
     const lidMapping = this.socket?.signalRepository.lidMapping;
+    const { signal } = this.lifetime;
     return {
       ownJid: me?.id ? jidNormalizedUser(me.id) : null,
       ownLid: me?.lid ? jidNormalizedUser(me.lid) : null,
       phoneJidForLid: async (lid) => {
         if (!lidMapping || !isLidUser(lid)) return null;
-        const pn = await bounded(lidMapping.getPNForLID(lid), LOOKUP_TIMEOUT_MS, null, this.ended);
+        const pn = await bounded(lidMapping.getPNForLID(lid), LOOKUP_TIMEOUT_MS, null, signal);
         return pn ? jidNormalizedUser(pn) : null;
       },
       lidForPhoneJid: async (pn) => {
         if (!lidMapping) return null;
-        const lid = await bounded(lidMapping.getLIDForPN(pn), LOOKUP_TIMEOUT_MS, null, this.ended);
+        const lid = await bounded(lidMapping.getLIDForPN(pn), LOOKUP_TIMEOUT_MS, null, signal);
         return lid ? jidNormalizedUser(lid) : null;
       },
       groupSubject: (jid) => this.groupSubject(jid),
@@ -370,7 +408,7 @@ class BaileysConnection implements EngineConnection {
     if (!this.socket || this.finished || (failedAt !== undefined && Date.now() - failedAt < GROUP_RETRY_AFTER_MS)) {
       return null;
     }
-    const metadata = await bounded(this.socket.groupMetadata(jid), LOOKUP_TIMEOUT_MS, null, this.ended);
+    const metadata = await bounded(this.socket.groupMetadata(jid), LOOKUP_TIMEOUT_MS, null, this.lifetime.signal);
     if (!metadata) {
       this.groupFailures.set(jid, Date.now());
       return null;
@@ -380,8 +418,17 @@ class BaileysConnection implements EngineConnection {
   }
 
   async requestPairingCode(phoneDigits: string): Promise<string> {
-    if (!this.socket || this.finished) throw new Error('The WhatsApp connection is closed; it cannot request a pairing code.');
-    return this.socket.requestPairingCode(phoneDigits.replace(/\D/g, ''));
+    if (!this.socket || this.finished || this.stopping || this.closing) {
+      throw new Error('The WhatsApp connection is closed; it cannot request a pairing code.');
+    }
+    return requestConfirmedPairingCode({
+      socket: this.socket,
+      browser: this.browser,
+      phoneDigits: phoneDigits.replace(/\D/g, ''),
+      replyTimeoutMs: this.options.pairingReplyTimeoutMs,
+      abandon: this.lifetime.signal,
+      logger: this.log,
+    });
   }
 
   private get connected(): Messenger {
@@ -423,43 +470,64 @@ class BaileysConnection implements EngineConnection {
     return this.connected.downloadMedia(messageId);
   }
 
+  /** Ends the socket; events already received are journalled before this resolves. */
   async close(): Promise<void> {
-    this.finished = true;
-    this.markEnded();
-    if (!this.socket) return;
-    // Baileys ignores a second end(), so this is safe after WhatsApp already closed the socket.
-    await this.socket.end(undefined);
-    releasePendingWaits(this.socket);
+    this.stopping = true;
+    this.stopWatchdog();
+    if (this.socket) {
+      // Baileys ignores a second end(). Ending first stops new input; the close handler then moves
+      // what Baileys still buffers onto the queue.
+      await this.socket.end(undefined);
+      releasePendingWaits(this.socket);
+    }
+    await this.drain();
+    this.finish();
   }
 
   async logout(): Promise<void> {
-    if (!this.socket || this.finished) throw new Error('The WhatsApp connection is closed; it cannot log out.');
-    this.finished = true;
-    this.markEnded();
+    if (!this.socket || this.finished || this.stopping) throw new Error('The WhatsApp connection is closed; it cannot log out.');
+    this.stopping = true;
     try {
       await this.socket.logout();
     } finally {
       // logout() only ends the socket after WhatsApp accepted the request.
       await this.socket.end(undefined);
       releasePendingWaits(this.socket);
+      await this.drain();
+      this.finish();
     }
   }
 }
 
 export class BaileysEngine implements Engine {
   readonly kind = 'baileys' as const;
+  private readonly shared: SharedState;
 
-  constructor(private readonly options: BaileysEngineOptions) {}
+  constructor(private readonly options: BaileysEngineOptions) {
+    const fetchVersion = (options.fetchLatestVersion ?? false) && !options.waWebSocketUrl;
+    this.shared = {
+      caches: createSharedSocketCaches(),
+      versions: new WaVersionSource({
+        enabled: fetchVersion,
+        fetcher: options.versionFetcher,
+        timeoutMs: options.versionFetchTimeoutMs,
+        logger: options.logger,
+      }),
+    };
+  }
 
   isRegistered(): boolean {
     return this.options.auth.isRegistered();
   }
 
   connect(handlers: ConnectionHandlers): EngineConnection {
-    return new BaileysConnection(this.options, handlers);
+    return new BaileysConnection(this.options, this.shared, handlers);
   }
 
   async clearCredentials(): Promise<void> {
+    // Retry counters and device lists belong to the account being forgotten.
+    this.shared.caches.msgRetryCounter.flushAll();
+    this.shared.caches.userDevices.flushAll();
     await this.options.auth.clear();
   }
 }

@@ -1,0 +1,37 @@
+/**
+ * Waiting on WhatsApp with a limit. Look-ups made while normalising events must neither hold up
+ * the event queue for long nor outlive the connection that started them.
+ */
+
+/**
+ * Resolves with `fallback` when `promise` rejects, takes longer than `ms`, or `abandon` fires first.
+ * Nothing stays attached to `abandon` once the race is settled: a connection makes one look-up per
+ * event for as long as it lives.
+ */
+export function bounded<T>(promise: Promise<T>, ms: number, fallback: T, abandon: AbortSignal): Promise<T> {
+  if (abandon.aborted) {
+    promise.catch(() => undefined);
+    return Promise.resolve(fallback);
+  }
+  return new Promise<T>((resolve) => {
+    const settle = (value: T): void => {
+      clearTimeout(timer);
+      abandon.removeEventListener('abort', onAbandon);
+      resolve(value);
+    };
+    const onAbandon = (): void => settle(fallback);
+    const timer = setTimeout(onAbandon, ms);
+    timer.unref();
+    abandon.addEventListener('abort', onAbandon, { once: true });
+    promise.then(settle, onAbandon);
+  });
+}
+
+/** Rejects with `timeoutError()` when `promise` takes longer than `ms`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, timeoutError: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timeoutError()), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
