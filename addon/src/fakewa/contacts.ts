@@ -1,0 +1,421 @@
+/**
+ * The contacts of the fake network, for tests and the simulator routes: they write to a linked
+ * account (any message kind, LID- or phone-number-addressed, 1:1 or in a group), read what it sends
+ * them (the outbox), send delivery/read/played and retry receipts, and run the seeded groups.
+ */
+import { createHash } from 'node:crypto';
+
+import { generateMessageIDV2, jidDecode, proto, type BinaryNode, type WAMessage } from 'baileys';
+import { pino, type Logger } from 'pino';
+
+import { buildIncomingMessage, type IncomingSpec } from '../engine/wa-message-builder.js';
+import { ContactBook, type Addressing, type Contact } from './contacts-book.js';
+import { answerPreKeyFetch, answerUsync, contactSubject, type UsyncSubject } from './contacts-iq.js';
+import { contactReceipt, inboundStanza, mediaPartOf, type AccountDevice } from './contacts-inbound.js';
+import { decryptSend, isForContacts } from './contacts-outbound.js';
+import { FakeGroups, type GroupAction, type GroupMember, type GroupState } from './groups.js';
+import { outboxFields, type DownloadMedia, type OutboxEntry } from './outbox.js';
+import { isIq } from './stanzas.js';
+import type { CompanionLink, LinkedAccount, StanzaRouter, UploadedBundle } from './types.js';
+import type { MediaType } from 'baileys';
+
+export type { OutboxEntry } from './outbox.js';
+
+/** What the network's core offers the contacts (FakeWhatsAppNetwork fits). */
+export interface ContactsHost {
+  router: StanzaRouter;
+  accounts: {
+    list(): Array<LinkedAccount & { keyIndex?: number }>;
+    bundle(phone: string): UploadedBundle | undefined;
+    takePreKey(phone: string): Promise<{ keyId: number; publicKey: Uint8Array } | undefined>;
+  };
+  linksOf(phone: string): CompanionLink[];
+  accountOf(link: CompanionLink): LinkedAccount | undefined;
+}
+
+export interface UploadedFile {
+  url: string;
+  directPath: string;
+  mediaKey: Uint8Array;
+  fileSha256: Uint8Array;
+  fileEncSha256: Uint8Array;
+  fileLength: number;
+}
+
+export interface FakeContactsOptions {
+  /** Where contacts keep their keys and sessions; memory only when null. */
+  dataDir: string | null;
+  logger?: Logger;
+  /** Puts a file on the media host (contacts sending media). */
+  uploadMedia?: (bytes: Uint8Array, mediaType: MediaType) => Promise<UploadedFile>;
+  /** Fetches and decrypts a file the account sent (recorded as `size` + `sha256`). */
+  downloadMedia?: DownloadMedia;
+  /** Contacts read what they receive after this long; never when null (the default). */
+  readAfterMs?: number | null;
+  /** How long `deliver` waits for the account's receipt. */
+  deliveryTimeoutMs?: number;
+}
+
+export interface DeliverSpec extends IncomingSpec {
+  addressing?: Addressing;
+  /** The receiving account's phone (digits); the only linked one when absent. */
+  account?: string;
+}
+
+interface PendingDelivery {
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+export class DeliveryError extends Error {}
+
+const DEFAULT_DELIVERY_TIMEOUT_MS = 15_000;
+
+export class FakeContacts {
+  readonly groupsState: FakeGroups;
+  private host: ContactsHost | null = null;
+  private readonly logger: Logger;
+  private readonly entries: OutboxEntry[] = [];
+  private readonly readers = new Map<string, { chat: string; group?: string; phones: Set<string>; t: number; addressing: Addressing }>();
+  /** Messages both ways, from the account's point of view, for votes, reactions and quotes. */
+  private readonly history = new Map<string, WAMessage>();
+  private readonly pending = new Map<string, PendingDelivery>();
+  private readonly resendWaiters = new Map<string, Array<(deviceJid: string) => void>>();
+
+  private constructor(
+    readonly book: ContactBook,
+    private readonly options: FakeContactsOptions,
+  ) {
+    this.logger = options.logger ?? pino({ level: 'silent' });
+    this.groupsState = new FakeGroups(book);
+  }
+
+  static async open(options: FakeContactsOptions): Promise<FakeContacts> {
+    return new FakeContacts(await ContactBook.open(options.dataDir), options);
+  }
+
+  /** Registers the contacts' stanza handling with the network. */
+  attach(host: ContactsHost): void {
+    this.host = host;
+    host.router.on((node, link) => this.handle(node, link));
+  }
+
+  outbox(): OutboxEntry[] {
+    return [...this.entries];
+  }
+
+  /** Phones of the contacts that could read a message the account sent. */
+  readBy(id: string): string[] {
+    return [...(this.readers.get(id)?.phones ?? [])];
+  }
+
+  groups(): GroupState[] {
+    return this.groupsState.list();
+  }
+
+  /** A contact writes to the account. Resolves with the message id once the account confirmed it. */
+  async deliver(spec: DeliverSpec): Promise<string> {
+    const account = this.account(spec.account);
+    const contact = this.book.resolve(spec.from);
+    if (!contact) throw new DeliveryError(`${spec.from} is not on WhatsApp.`);
+    const ownJid = `${account.phone}@s.whatsapp.net`;
+    const group = spec.chat ?? undefined;
+    if (group) {
+      this.groupsState.enrol(account);
+      this.groupsState.ensure(group, { phone: contact.phone, lid: contact.lid, role: null }, account);
+    }
+    const id = spec.id ?? generateMessageIDV2();
+    const built = buildIncomingMessage({ ...spec, id, from: contact.pnJid, fromAlt: contact.lidJid }, ownJid, {
+      findMessage: (messageId) => this.history.get(messageId),
+    });
+    const message = built.message!;
+    await this.attachUploadedMedia(message, id);
+    this.history.set(id, built);
+    const timestamp = Number(built.messageTimestamp ?? Math.floor(Date.now() / 1000));
+    const envelope = { id, timestamp, addressing: spec.addressing ?? 'lid', pushName: spec.name ?? contact.name, ...(group ? { group } : {}) };
+    const links = this.host!.linksOf(account.phone);
+    if (links.length === 0) throw new DeliveryError('The account is not connected.');
+    const confirmed = this.waitForDelivery(id);
+    for (const link of links) {
+      const stanza = await inboundStanza(contact, this.accountDevice(account, link), envelope, message);
+      await this.book.save();
+      link.send(stanza);
+    }
+    await confirmed;
+    return id;
+  }
+
+  /** The contact who received `id` reads it (or plays it, for voice notes). */
+  markRead(id: string, type: 'read' | 'played' = 'read'): void {
+    const read = this.readers.get(id);
+    if (!read) throw new DeliveryError(`No contact received a message ${id}.`);
+    for (const phone of read.phones) this.sendReceipt(phone, id, type);
+  }
+
+  /**
+   * A contact's companion device (device 3 by default) could not decrypt `id` and asks the account
+   * to send it again. Resolves with true once the resend reached that device.
+   */
+  async requestRetry(id: string, options: { addressing?: Addressing; device?: number; phone?: string; timeoutMs?: number } = {}): Promise<boolean> {
+    const read = this.readers.get(id);
+    const phone = options.phone ?? [...(read?.phones ?? [])][0];
+    const contact = phone ? this.book.byPhone(phone) : undefined;
+    if (!contact || !read) throw new DeliveryError(`No contact received a message ${id}.`);
+    const device = options.device ?? 3;
+    const peer = contact.device(device);
+    const deviceJid = contact.deviceJid(device, options.addressing ?? read.addressing);
+    const receipt: BinaryNode = {
+      tag: 'receipt',
+      attrs: { id, type: 'retry', t: Math.floor(Date.now() / 1000).toString(), ...(read.group ? { from: read.group, participant: deviceJid } : { from: deviceJid }) },
+      content: [
+        { tag: 'retry', attrs: { count: '1', id, t: read.t.toString(), v: '1' } },
+        { tag: 'registration', attrs: {}, content: Buffer.from([0, 0, (peer.registrationId >> 8) & 0xff, peer.registrationId & 0xff]) },
+      ],
+    };
+    await this.book.save();
+    const arrived = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), options.timeoutMs ?? 10_000);
+      const waiters = this.resendWaiters.get(id) ?? [];
+      waiters.push((jid) => {
+        if (jid !== deviceJid) return;
+        clearTimeout(timer);
+        resolve(true);
+      });
+      this.resendWaiters.set(id, waiters);
+    });
+    this.sendToAccount(receipt);
+    return arrived;
+  }
+
+  groupAdd(group: string, phones: string[]): void {
+    this.changeGroup(group, 'add', phones);
+  }
+
+  groupRemove(group: string, phones: string[]): void {
+    this.changeGroup(group, 'remove', phones);
+  }
+
+  groupPromote(group: string, phones: string[]): void {
+    this.changeGroup(group, 'promote', phones);
+  }
+
+  groupDemote(group: string, phones: string[]): void {
+    this.changeGroup(group, 'demote', phones);
+  }
+
+  setSubject(group: string, subject: string): void {
+    this.groupsState.setSubject(group, subject);
+    this.sendToAccount(this.groupsState.subjectNotification(group, this.groupsState.defaultActor(group), generateMessageIDV2()));
+  }
+
+  private changeGroup(group: string, action: GroupAction, phones: string[]): void {
+    const members: GroupMember[] = phones.map((phone) => {
+      const contact = this.book.resolve(phone);
+      if (!contact) throw new DeliveryError(`${phone} is not on WhatsApp.`);
+      return { phone: contact.phone, lid: contact.lid, role: null };
+    });
+    const changed = this.groupsState.change(group, action, members);
+    if (changed.length === 0) return;
+    this.sendToAccount(this.groupsState.participantsNotification(group, action, changed, this.groupsState.defaultActor(group), generateMessageIDV2()));
+  }
+
+  private account(phone?: string): LinkedAccount {
+    const accounts = this.host?.accounts.list() ?? [];
+    const account = phone ? accounts.find((candidate) => candidate.phone === phone.replace(/\D/g, '')) : accounts[0];
+    if (!account) throw new DeliveryError('No account is linked: scan the QR code first.');
+    return account;
+  }
+
+  private sendToAccount(node: BinaryNode, phone?: string): void {
+    const account = this.account(phone);
+    for (const link of this.host!.linksOf(account.phone)) link.send(node);
+  }
+
+  /** The account's companion as contacts address it, with the way to start a session from its upload. */
+  private accountDevice(account: LinkedAccount, link: CompanionLink): AccountDevice {
+    return {
+      jid: link.lidDeviceJid ?? `${account.lid}:${account.device}@lid`,
+      startSession: async (contact) => {
+        const bundle = this.host!.accounts.bundle(account.phone);
+        if (!bundle) throw new DeliveryError('The account has not uploaded its keys yet.');
+        const preKey = await this.host!.accounts.takePreKey(account.phone);
+        await contact.device(0).startSession(link.lidDeviceJid ?? `${account.lid}:${account.device}@lid`, bundle, preKey);
+      },
+    };
+  }
+
+  /** The account's own phone, a Signal peer that reads the copies of what the companion sends. */
+  private phoneOf(account: LinkedAccount): Contact {
+    return this.book.find(account.phone) ?? this.book.add({ phone: account.phone, lid: account.lid, name: account.pushName ?? 'Phone' });
+  }
+
+  private waitForDelivery(id: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new DeliveryError(`The account did not confirm message ${id}.`));
+      }, this.options.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS);
+      this.pending.set(id, {
+        resolve: () => {
+          clearTimeout(timer);
+          this.pending.delete(id);
+          resolve();
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          this.pending.delete(id);
+          reject(error);
+        },
+      });
+    });
+  }
+
+  private async attachUploadedMedia(message: proto.IMessage, id: string): Promise<void> {
+    const media = mediaPartOf(message);
+    if (!media || !this.options.uploadMedia) return;
+    const size = Math.min(Number(media.part.fileLength ?? 1024) || 1024, 8 * 1024 * 1024);
+    const seed = createHash('sha256').update(id).digest();
+    const bytes = Buffer.alloc(size);
+    for (let offset = 0; offset < size; offset += seed.length) seed.copy(bytes, offset);
+    const uploaded = await this.options.uploadMedia(bytes, media.mediaType);
+    Object.assign(media.part, {
+      url: uploaded.url,
+      directPath: uploaded.directPath,
+      mediaKey: uploaded.mediaKey,
+      fileSha256: uploaded.fileSha256,
+      fileEncSha256: uploaded.fileEncSha256,
+      fileLength: uploaded.fileLength,
+    });
+  }
+
+  private handle(node: BinaryNode, link: CompanionLink): boolean | Promise<boolean> {
+    if (node.tag === 'iq' && isIq(node, 'usync', 'get')) return this.answer(link, answerUsync(node, { lookup: (jid) => this.subject(jid) }));
+    if (node.tag === 'iq' && isIq(node, 'encrypt', 'get', 'key')) return this.answerBundles(node, link);
+    if (node.tag === 'iq' && node.attrs.xmlns === 'w:g2' && node.attrs.type === 'get') return this.answerGroups(node, link);
+    if (node.tag === 'receipt') return this.onAccountReceipt(node);
+    if (node.tag === 'ack' && node.attrs.class === 'message') return this.onAccountAck(node);
+    if (node.tag === 'message' && isForContacts(node, { book: this.book, groups: this.groupsState })) return this.onAccountMessage(node, link);
+    return false;
+  }
+
+  private answer(link: CompanionLink, reply: BinaryNode): boolean {
+    link.send(reply);
+    return true;
+  }
+
+  private subject(jidOrPhone: string): UsyncSubject | undefined {
+    for (const account of this.host?.accounts.list() ?? []) {
+      const jid = jidOrPhone.includes('@') ? jidOrPhone : `${jidOrPhone.replace(/\D/g, '')}@s.whatsapp.net`;
+      const user = jidDecode(jid)?.user;
+      if (user === account.phone || user === account.lid) {
+        return { phone: account.phone, lid: account.lid, devices: [{ id: 0, keyIndex: 0 }, { id: account.device, keyIndex: account.keyIndex ?? account.device }] };
+      }
+    }
+    const contact = this.book.resolve(jidOrPhone.includes('@') ? jidOrPhone : jidOrPhone.replace(/\D/g, ''));
+    return contact ? contactSubject(contact) : undefined;
+  }
+
+  private async answerBundles(node: BinaryNode, link: CompanionLink): Promise<boolean> {
+    const account = this.host?.accountOf(link);
+    if (account) this.phoneOf(account);
+    link.send(answerPreKeyFetch(node, (jid) => {
+      const contact = this.book.find(jid);
+      const device = jidDecode(jid)?.device ?? 0;
+      return contact?.device(device).issueBundle();
+    }));
+    await this.book.save();
+    return true;
+  }
+
+  private answerGroups(node: BinaryNode, link: CompanionLink): boolean {
+    const account = this.host?.accountOf(link);
+    if (account) this.groupsState.enrol(account);
+    const first = Array.isArray(node.content) ? node.content[0] : undefined;
+    const reply = (content: BinaryNode[]): boolean =>
+      this.answer(link, { tag: 'iq', attrs: { from: node.attrs.to ?? '@g.us', type: 'result', id: node.attrs.id ?? '' }, content });
+    if (first?.tag === 'participating') {
+      const mine = this.groupsState.list().filter((group) => !account || group.members.some((member) => member.phone === account.phone));
+      return reply([{ tag: 'groups', attrs: {}, content: mine.map((group) => this.groupsState.groupNode(group.jid)) }]);
+    }
+    if (first?.tag === 'query' && node.attrs.to && this.groupsState.has(node.attrs.to)) return reply([this.groupsState.groupNode(node.attrs.to)]);
+    if (first?.tag === 'query') {
+      return this.answer(link, { tag: 'iq', attrs: { from: node.attrs.to ?? '@g.us', type: 'error', id: node.attrs.id ?? '' }, content: [{ tag: 'error', attrs: { code: '404', text: 'item-not-found' } }] });
+    }
+    return false;
+  }
+
+  /** Receipts the account sends: delivery of what contacts wrote (resolves `deliver`), or read receipts. */
+  private onAccountReceipt(node: BinaryNode): boolean {
+    const id = node.attrs.id ?? '';
+    const pending = this.pending.get(id);
+    if (pending) {
+      if (node.attrs.type === 'retry') pending.reject(new DeliveryError(`The account could not decrypt message ${id} and asked for it again.`));
+      else pending.resolve();
+      return true;
+    }
+    const to = node.attrs.to ?? '';
+    if ((node.attrs.type === 'read' || node.attrs.type === 'read-self') && this.book.find(to)) {
+      const items = Array.isArray(node.content) ? (node.content[0]?.content as BinaryNode[] | undefined) ?? [] : [];
+      this.record({ id: generateMessageIDV2(), to: this.book.find(to)!.pnJid, type: 'read', message_ids: [id, ...items.map((item) => item.attrs.id ?? '')] });
+      return true;
+    }
+    return false;
+  }
+
+  private onAccountAck(node: BinaryNode): boolean {
+    const pending = this.pending.get(node.attrs.id ?? '');
+    if (!pending || !node.attrs.error) return false;
+    pending.reject(new DeliveryError(`The account refused message ${node.attrs.id} (error ${node.attrs.error}).`));
+    return true;
+  }
+
+  private async onAccountMessage(node: BinaryNode, link: CompanionLink): Promise<boolean> {
+    const account = this.host?.accountOf(link);
+    if (!account) return false;
+    const sender = link.lidDeviceJid ?? `${account.lid}:${account.device}@lid`;
+    const sent = await decryptSend(node, { book: this.book, groups: this.groupsState, phone: this.phoneOf(account), sender });
+    await this.book.save();
+    for (const deviceJid of sent.devices) for (const waiter of this.resendWaiters.get(sent.id) ?? []) waiter(deviceJid);
+    if (sent.resend || !sent.content) return true;
+    const fields = await outboxFields(sent.content, this.options.downloadMedia).catch((error: unknown) => {
+      this.logger.warn({ err: error, id: sent.id }, 'fake contacts: could not read the media the account sent');
+      return { type: 'other' };
+    });
+    const addressing: Addressing = jidDecode(node.attrs.to ?? '')?.server === 'lid' ? 'lid' : 'pn';
+    this.readers.set(sent.id, { chat: sent.chat, ...(sent.group ? { group: sent.group } : {}), phones: sent.readBy, t: Math.floor(Date.now() / 1000), addressing });
+    this.history.set(sent.id, { key: { remoteJid: sent.chat, fromMe: true, id: sent.id }, message: sent.content } as WAMessage);
+    if (fields && !this.entries.some((entry) => entry.id === sent.id)) this.record({ id: sent.id, to: sent.chat, ...fields });
+    // The server acknowledges first (the router does, once this returns); receipts come after.
+    setTimeout(() => {
+      for (const phone of sent.readBy) this.sendReceipt(phone, sent.id, 'delivered');
+      if (this.options.readAfterMs !== null && this.options.readAfterMs !== undefined) {
+        setTimeout(() => this.markReadQuietly(sent.id), this.options.readAfterMs).unref();
+      }
+    }, 0).unref();
+    return true;
+  }
+
+  private markReadQuietly(id: string): void {
+    try {
+      this.markRead(id);
+    } catch (error) {
+      this.logger.debug({ err: error, id }, 'fake contacts: nothing to mark read');
+    }
+  }
+
+  private sendReceipt(phone: string, id: string, type: 'delivered' | 'read' | 'played'): void {
+    const read = this.readers.get(id);
+    const contact = this.book.byPhone(phone);
+    if (!read || !contact) return;
+    const jid = read.group ? contact.lidJid : contact.userJid(read.addressing);
+    try {
+      this.sendToAccount(contactReceipt(jid, [id], type, read.group));
+    } catch (error) {
+      this.logger.debug({ err: error, id }, 'fake contacts: receipt not sent, no account connected');
+    }
+  }
+
+  private record(entry: Omit<OutboxEntry, 'sent_at'>): void {
+    this.entries.push({ ...entry, sent_at: new Date().toISOString() } as OutboxEntry);
+  }
+}
