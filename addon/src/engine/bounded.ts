@@ -21,7 +21,6 @@ export function bounded<T>(promise: Promise<T>, ms: number, fallback: T, abandon
     };
     const onAbandon = (): void => settle(fallback);
     const timer = setTimeout(onAbandon, ms);
-    timer.unref();
     abandon.addEventListener('abort', onAbandon, { once: true });
     promise.then(settle, onAbandon);
   });

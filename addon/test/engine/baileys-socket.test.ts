@@ -12,6 +12,7 @@ import { openAuthStore, type DurableAuthState } from '../../src/auth/auth-store.
 import { openMessageStore, type MessageStore } from '../../src/auth/message-store.js';
 import { BaileysEngine, StatusDeduplicator } from '../../src/engine/baileys.js';
 import type { CloseInfo, ConnectionHandlers, EngineConnection } from '../../src/engine/types.js';
+import { startRefusingServer } from '../fixtures/loopback-http-refusal.js';
 import { refusedWsUrl, startLoopbackWsServer } from '../fixtures/loopback-ws.js';
 
 /** What a connection reported, in order. */
@@ -119,6 +120,28 @@ describe('Baileys engine against a loopback WebSocket server', () => {
       await server.close();
     }
   });
+
+  for (const [status, text] of [
+    [503, 'Service Unavailable'],
+    [403, 'Forbidden'],
+    [302, 'Found'],
+  ] as const) {
+    it(`an HTTP ${status} answer to the upgrade: onClose once, connectionLost, so the backoff runs`, async () => {
+      const server = await startRefusingServer(status, text);
+      try {
+        const rec = record();
+        const connection = engine(server.url, 3_000).connect(rec.handlers);
+        const info = await within(rec.closed, 2_500, 'onClose');
+        assert.equal(info.reason, 'connectionLost');
+        assert.match(info.message, new RegExp(`HTTP ${status}`));
+        await settle(100);
+        assert.deepEqual(rec.calls, ['close']);
+        await connection.close();
+      } finally {
+        await server.close();
+      }
+    });
+  }
 
   it('reconnecting repeatedly (as the session does) gives one onClose per connection and one attempt each', async () => {
     const server = await startLoopbackWsServer({ behaviour: 'close', closeAfterMs: 20 });
