@@ -223,19 +223,33 @@ export class BaileysMessenger implements Messenger {
       content?.documentMessage ??
       content?.stickerMessage;
     if (!message || !media) return null;
-    const reuploadTimeoutMs = this.deps.mediaReuploadTimeoutMs ?? MEDIA_REUPLOAD_TIMEOUT_MS;
-    const data = await downloadMediaMessage(
-      message,
-      'buffer',
-      {},
-      // WhatsApp deletes media from its servers after a while; the sender's phone can upload it
-      // again, but an offline phone never answers and Baileys would wait for good.
-      {
-        reuploadRequest: (msg) => withTimeout(socket.updateMediaMessage(msg), reuploadTimeoutMs, () => mediaUnavailable(reuploadTimeoutMs)),
-        logger: this.deps.logger,
-      },
-    );
+    const data = await this.fetchMedia(socket, message);
     const filename = content?.documentMessage?.fileName ?? null;
     return { data, mimetype: media.mimetype ?? null, filename };
   }
+
+  /**
+   * WhatsApp deletes media from its servers after a while (404/410); the sender's phone can upload
+   * it again. Baileys' own re-upload path does not recognise its fetch errors, so it is done here,
+   * bounded: an offline phone never answers.
+   */
+  private async fetchMedia(socket: WASocket, message: WAMessage): Promise<Buffer> {
+    try {
+      return await downloadMediaMessage(message, 'buffer', {});
+    } catch (err) {
+      if (!isExpiredMedia(err)) throw err;
+    }
+    const waitMs = this.deps.mediaReuploadTimeoutMs ?? MEDIA_REUPLOAD_TIMEOUT_MS;
+    this.deps.logger.info({ id: message.key.id }, 'media expired on WhatsApp; asking the sender to upload it again');
+    const refreshed = await withTimeout(socket.updateMediaMessage(message), waitMs, () => mediaUnavailable(waitMs));
+    this.deps.messages.put(refreshed);
+    return downloadMediaMessage(refreshed, 'buffer', {});
+  }
+}
+
+/** WhatsApp's media host answers 404 or 410 for media it no longer holds. */
+function isExpiredMedia(error: unknown): boolean {
+  const { status, output } = (error ?? {}) as { status?: unknown; output?: { statusCode?: unknown } };
+  const code = typeof status === 'number' ? status : output?.statusCode;
+  return code === 404 || code === 410;
 }

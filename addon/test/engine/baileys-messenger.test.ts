@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -66,6 +68,8 @@ function socketFor(calls: SocketCalls, logger: Logger): WASocket {
       },
       '120363000000000009@g.us': { id: '120363000000000009@g.us', subject: 'Allotment', owner: undefined, participants: [], size: 31 },
     }),
+    // A phone that is offline never answers a request to upload expired media again.
+    updateMediaMessage: () => new Promise<WAMessage>(() => undefined),
     onWhatsApp: async (phone: string) => (phone.endsWith('0000') ? [] : [{ jid: `${phone}@s.whatsapp.net`, exists: true }]),
   };
   return socket as unknown as WASocket;
@@ -104,6 +108,7 @@ describe('Baileys messenger', () => {
       isOpen: () => open,
       unreadKeys: () => unread,
       rememberGroup: (group) => void remembered.push(group.id),
+      mediaReuploadTimeoutMs: 300,
     });
   });
 
@@ -262,6 +267,40 @@ describe('Baileys messenger', () => {
     assert.equal(await messenger.downloadMedia('UNKNOWN'), null);
     messages.put(buildIncomingMessage({ from: ALICE, kind: 'text', text: 'no media', id: 'TXT' }, OWN));
     assert.equal(await messenger.downloadMedia('TXT'), null);
+  });
+
+  it('edits and deletes it sent are kept, so a device that could not decrypt them can get them again', async () => {
+    const sent = await messenger.send(outgoing({ type: 'text', text: 'frist' }));
+    await messenger.edit(ALICE, sent.id, 'first');
+    const editId = calls.sent.at(-1)?.message.key.id;
+    assert.ok(editId && editId !== sent.id);
+    assert.equal(messages.getMessageContent({ remoteJid: '123456789012345:3@lid', id: editId, fromMe: true })?.protocolMessage?.editedMessage?.extendedTextMessage?.text, 'first');
+    await messenger.delete(ALICE, sent.id);
+    const deleteId = calls.sent.at(-1)?.message.key.id;
+    assert.ok(deleteId);
+    assert.equal(messages.getMessageContent({ remoteJid: ALICE, id: deleteId, fromMe: true })?.protocolMessage?.key?.id, sent.id);
+  });
+
+  it('expired media whose sender never uploads it again: a clear error, not a hang', async () => {
+    // WhatsApp's media host answers 410 Gone for media it deleted.
+    const gone = createServer((_request, response) => response.writeHead(410).end());
+    await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = gone.address() as AddressInfo;
+      const expired = buildIncomingMessage({ from: ALICE, kind: 'image', id: 'OLDIMG', media: { size: 10 } }, OWN);
+      const image = expired.message!.imageMessage!;
+      image.url = `http://127.0.0.1:${port}/v/t62/expired`;
+      image.directPath = null;
+      image.mediaKey = Buffer.alloc(32, 9);
+      messages.put(expired);
+      await assert.rejects(
+        messenger.downloadMedia('OLDIMG'),
+        (err: unknown) => err instanceof EngineRequestError && err.status === 504 && err.code === 'media_unavailable' && /send it again/.test(err.message),
+      );
+    } finally {
+      gone.closeAllConnections();
+      await new Promise<void>((resolve) => gone.close(() => resolve()));
+    }
   });
 
   it('refuses everything while not connected', async () => {
