@@ -12,7 +12,6 @@ import { SupervisorDiscovery } from './discovery.js';
 import { openAuthStore } from './auth/auth-store.js';
 import { openMessageStore } from './auth/message-store.js';
 import { BaileysEngine } from './engine/baileys.js';
-import { DEFAULT_SIMULATOR_TIMING, SimulatorEngine } from './engine/simulator.js';
 import type { Engine, SentMessage } from './engine/types.js';
 import { Journal } from './journal/journal.js';
 import { MediaStore } from './media/media-store.js';
@@ -22,6 +21,7 @@ import { RecipientResolver } from './messaging/recipients.js';
 import { Sender } from './messaging/sender.js';
 import { createLogger } from './logger.js';
 import { Session } from './session/session.js';
+import { SimulatedWhatsApp } from './simulator/simulated-whatsapp.js';
 import { loadSettings, SettingsError } from './settings.js';
 
 const SHUTDOWN_DEADLINE_MS = 4_500;
@@ -31,15 +31,16 @@ function packageVersion(): string {
   return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
 }
 
-function simulatorTiming(env: NodeJS.ProcessEnv): typeof DEFAULT_SIMULATOR_TIMING {
-  const number = (value: string | undefined, fallback: number): number => {
+/** Test knobs of the simulator (never user options): QR lifetime and count, how soon contacts read. */
+function simulatorTuning(env: NodeJS.ProcessEnv): { qrTimeoutMs: number | undefined; qrCodes: number; readAfterMs: number | null } {
+  const number = (value: string | undefined): number | undefined => {
     const parsed = Number(value);
-    return value !== undefined && Number.isFinite(parsed) && parsed > 0 ? parsed : fallback;
+    return value !== undefined && Number.isFinite(parsed) && parsed >= 0 ? parsed : undefined;
   };
   return {
-    firstQrTtlMs: number(env.WA_SIMULATOR_QR_TTL_MS, DEFAULT_SIMULATOR_TIMING.firstQrTtlMs),
-    nextQrTtlMs: number(env.WA_SIMULATOR_QR_TTL_MS, DEFAULT_SIMULATOR_TIMING.nextQrTtlMs),
-    qrCodes: number(env.WA_SIMULATOR_QR_CODES, DEFAULT_SIMULATOR_TIMING.qrCodes),
+    qrTimeoutMs: number(env.WA_SIMULATOR_QR_TTL_MS) || undefined,
+    qrCodes: number(env.WA_SIMULATOR_QR_CODES) || 6,
+    readAfterMs: number(env.WA_SIMULATOR_READ_AFTER_MS) ?? 1_000,
   };
 }
 
@@ -77,21 +78,42 @@ async function main(): Promise<void> {
   const auth = await openAuthStore(join(settings.dataDir, 'auth'), logger.child({ module: 'auth' }));
   const messages = await openMessageStore(join(settings.dataDir, 'messages'), {}, logger.child({ module: 'messages' }));
 
+  const tuning = simulatorTuning(process.env);
   const simulator =
     settings.engine === 'simulator'
-      ? new SimulatorEngine(auth, messages, logger.child({ module: 'simulator' }), simulatorTiming(process.env))
+      ? await SimulatedWhatsApp.start({
+          dataDir: join(settings.dataDir, 'simulator'),
+          logger: logger.child({ module: 'simulator' }),
+          qrCodes: tuning.qrCodes,
+          readAfterMs: tuning.readAfterMs,
+        })
       : null;
-  const engine: Engine =
-    simulator ??
-    new BaileysEngine({
-      auth,
-      messages,
-      logger: logger.child({ module: 'baileys' }),
-      markOnline: settings.markOnline,
-      waWebSocketUrl: settings.waWebSocketUrl ?? undefined,
-    });
+  const engine: Engine = new BaileysEngine({
+    auth,
+    messages,
+    logger: logger.child({ module: 'baileys' }),
+    markOnline: settings.markOnline,
+    // Only the real network is asked for WhatsApp Web's current version.
+    fetchLatestVersion: simulator === null && settings.waWebSocketUrl === null,
+    ...(simulator
+      ? {
+          waWebSocketUrl: simulator.transport.waWebSocketUrl,
+          mediaTransport: { uploadAgent: simulator.transport.mediaUploadAgent, dispatcher: simulator.transport.mediaDispatcher },
+          qrTimeoutMs: tuning.qrTimeoutMs,
+        }
+      : { waWebSocketUrl: settings.waWebSocketUrl ?? undefined }),
+  });
 
-  const session = new Session({ engine, append: (event) => journal.append(event), logger: logger.child({ module: 'session' }) });
+  const session = new Session({
+    engine,
+    append: async (event) => {
+      const journalled = await journal.append(event);
+      simulator?.journalled(journalled);
+      return journalled;
+    },
+    logger: logger.child({ module: 'session' }),
+  });
+  simulator?.attach(session);
   const media = await MediaStore.open(
     join(settings.dataDir, 'media'),
     { maxUploadBytes: settings.mediaUploadMaxMb * 1024 * 1024, cacheQuotaBytes: settings.mediaCacheMaxMb * 1024 * 1024 },
@@ -179,7 +201,7 @@ async function main(): Promise<void> {
       listening.closeIdleConnections();
     }
     await session.stop();
-    await Promise.allSettled([journal.close(), auth.flush(), messages.flush(), idempotency.flush()]);
+    await Promise.allSettled([journal.close(), auth.flush(), messages.flush(), idempotency.flush(), simulator?.stop()]);
     for (const listening of servers) listening.closeAllConnections();
     clearTimeout(deadline);
     logger.info('stopped');

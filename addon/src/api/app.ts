@@ -2,7 +2,7 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { Journal } from '../journal/journal.js';
 import type { Session } from '../session/session.js';
-import type { SimulatorEngine } from '../engine/simulator.js';
+import type { SimulatedWhatsApp } from '../simulator/simulated-whatsapp.js';
 import { requireApiKey } from './auth.js';
 import { errorHandler, methodNotAllowed, notFound } from './errors.js';
 import { openApiDocument } from './openapi.js';
@@ -21,7 +21,7 @@ export interface AppDependencies {
   session: Session;
   journal: Journal;
   /** Present only with the simulator engine; its routes do not exist otherwise. */
-  simulator: SimulatorEngine | null;
+  simulator: SimulatedWhatsApp | null;
   sender: Sender;
   media: MediaStore;
   logger: Logger;

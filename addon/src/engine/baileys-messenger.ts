@@ -16,6 +16,7 @@ import {
   type WASocket,
 } from 'baileys';
 import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
 
 import type { MessageStore } from '../auth/message-store.js';
 import { withTimeout } from './bounded.js';
@@ -42,6 +43,8 @@ export interface MessengerDeps {
   rememberGroup(group: GroupMetadata): void;
   /** How long the sender's phone gets to upload expired media again. */
   mediaReuploadTimeoutMs?: number;
+  /** Carries media downloads when WhatsApp's media hosts are reached another way (the fake network). */
+  mediaDispatcher?: Dispatcher | undefined;
 }
 
 /** A phone asked to upload media again answers within seconds when it is online at all. */
@@ -233,9 +236,13 @@ export class BaileysMessenger implements Messenger {
    * it again. Baileys' own re-upload path does not recognise its fetch errors, so it is done here,
    * bounded: an offline phone never answers.
    */
+  private downloadOptions(): { options?: { dispatcher: Dispatcher } } {
+    return this.deps.mediaDispatcher ? { options: { dispatcher: this.deps.mediaDispatcher } } : {};
+  }
+
   private async fetchMedia(socket: WASocket, message: WAMessage): Promise<Buffer> {
     try {
-      return await downloadMediaMessage(message, 'buffer', {});
+      return await downloadMediaMessage(message, 'buffer', this.downloadOptions());
     } catch (err) {
       if (!isExpiredMedia(err)) throw err;
     }
@@ -243,7 +250,7 @@ export class BaileysMessenger implements Messenger {
     this.deps.logger.info({ id: message.key.id }, 'media expired on WhatsApp; asking the sender to upload it again');
     const refreshed = await withTimeout(socket.updateMediaMessage(message), waitMs, () => mediaUnavailable(waitMs));
     this.deps.messages.put(refreshed);
-    return downloadMediaMessage(refreshed, 'buffer', {});
+    return downloadMediaMessage(refreshed, 'buffer', this.downloadOptions());
   }
 }
 

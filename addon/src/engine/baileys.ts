@@ -16,7 +16,9 @@ import makeWASocket, {
   type WASocket,
   type WAVersion,
 } from 'baileys';
+import type { Agent as HttpsAgent } from 'node:https';
 import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
 
 import type { DurableAuthState } from '../auth/auth-store.js';
 import type { MessageStore } from '../auth/message-store.js';
@@ -84,6 +86,17 @@ export interface BaileysEngineOptions {
   groupMetadataTtlMs?: number;
   /** How long the sender's phone gets to upload expired media again. */
   mediaReuploadTimeoutMs?: number;
+  /** How media reaches WhatsApp's media hosts; the fake network routes them to its loopback host. */
+  mediaTransport?: MediaTransport;
+  /** Lifetime of each QR code; WhatsApp's own (60 s, then 20 s) when absent. */
+  qrTimeoutMs?: number;
+}
+
+export interface MediaTransport {
+  /** Carries Baileys' uploads (`https.request`). */
+  uploadAgent: HttpsAgent;
+  /** Carries downloads (`fetch`). */
+  dispatcher: Dispatcher;
 }
 
 export { StatusDeduplicator } from './chat-tracking.js';
@@ -193,6 +206,7 @@ class BaileysConnection implements EngineConnection {
         unreadKeys: (chat) => this.unread.take(chat),
         rememberGroup: (group) => this.rememberGroup(group),
         mediaReuploadTimeoutMs: this.options.mediaReuploadTimeoutMs,
+        mediaDispatcher: this.options.mediaTransport?.dispatcher,
       });
     } catch (err) {
       // Reported asynchronously: callers must hold the connection object before any callback.
@@ -230,6 +244,10 @@ class BaileysConnection implements EngineConnection {
       userDevicesCache: this.shared.caches.userDevices,
       connectTimeoutMs,
       ...(this.options.waWebSocketUrl ? { waWebSocketUrl: this.options.waWebSocketUrl } : {}),
+      ...(this.options.qrTimeoutMs ? { qrTimeout: this.options.qrTimeoutMs } : {}),
+      ...(this.options.mediaTransport
+        ? { fetchAgent: this.options.mediaTransport.uploadAgent, options: { dispatcher: this.options.mediaTransport.dispatcher } }
+        : {}),
     });
     acknowledgeStatusesUnopened(socket, () => auth.state.creds.me?.id, this.log);
     this.stopWatchdog = watchConnect(socket, connectTimeoutMs, this.log);

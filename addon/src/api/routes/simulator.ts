@@ -1,9 +1,11 @@
 import { Router } from 'express';
 import { MESSAGE_KINDS, type MessageKind } from '../../journal/types.js';
-import { DEFAULT_SIMULATED_PHONE, SimulatorStateError, type SimulatorEngine } from '../../engine/simulator.js';
+import { DeliveryError, type DeliverSpec } from '../../fakewa/contacts.js';
+import { ArrivalTimeoutError } from '../../simulator/message-arrivals.js';
+import { DEFAULT_SIMULATED_PHONE, SimulatorStateError, type SimulatedWhatsApp } from '../../simulator/simulated-whatsapp.js';
 import { SIMULATED_DISCONNECT_REASONS } from '../../engine/disconnect.js';
 import type { DisconnectReasonName } from '../../engine/types.js';
-import { IncomingSpecError, type IncomingSpec } from '../../engine/wa-message-builder.js';
+import { IncomingSpecError } from '../../engine/wa-message-builder.js';
 import { phoneToJid, toE164 } from '../../util/phone.js';
 import { ApiError } from '../errors.js';
 import {
@@ -50,7 +52,7 @@ function phoneOrJid(value: string, field: string): string {
   return phoneToJid(toE164(value));
 }
 
-function parseIncoming(raw: unknown): IncomingSpec {
+function parseIncoming(raw: unknown): DeliverSpec {
   const body = objectBody(raw, INCOMING_FIELDS);
   const kind = (optionalString(body, 'kind', 32) ?? 'text') as MessageKind;
   if (!MESSAGE_KINDS.includes(kind)) {
@@ -67,8 +69,11 @@ function parseIncoming(raw: unknown): IncomingSpec {
   const reaction = optionalObject(body, 'reaction', ['message_id', 'emoji']);
   const pollVote = optionalObject(body, 'poll_vote', ['poll_id', 'selected']);
   const timestamp = optionalNumber(body, 'timestamp', 0, 2 ** 40);
-  const spec: IncomingSpec = {
-    from: phoneOrJid(requiredString(body, 'from', 128), 'from'),
+  const from = requiredString(body, 'from', 128);
+  const spec: DeliverSpec = {
+    from: phoneOrJid(from, 'from'),
+    // WhatsApp addresses most chats by LID now; a phone-number jid asks for the older addressing.
+    addressing: from.endsWith('@s.whatsapp.net') ? 'pn' : 'lid',
     kind,
     chat: chat ?? null,
     id: optionalString(body, 'id', 128) ?? null,
@@ -126,11 +131,13 @@ function requiredNumber(body: JsonObject, field: string, min: number, max: numbe
 function asApiError(err: unknown): unknown {
   if (err instanceof SimulatorStateError) return new ApiError(409, 'invalid_state', err.message);
   if (err instanceof IncomingSpecError) return new ApiError(400, 'invalid_request', err.message);
+  if (err instanceof DeliveryError) return new ApiError(409, 'invalid_state', err.message);
+  if (err instanceof ArrivalTimeoutError) return new ApiError(504, 'not_journalled', err.message);
   return err;
 }
 
-/** Test and demo controls for the simulator engine; never mounted with the real engine. */
-export function simulatorRoutes(simulator: SimulatorEngine): Router {
+/** Test and demo controls of the fake WhatsApp network; mounted only with WA_ENGINE=simulator. */
+export function simulatorRoutes(simulator: SimulatedWhatsApp): Router {
   const router = Router();
 
   router.post('/v1/simulator/scan', async (req, res) => {
@@ -148,7 +155,7 @@ export function simulatorRoutes(simulator: SimulatorEngine): Router {
   router.post('/v1/simulator/incoming', async (req, res) => {
     const spec = parseIncoming(req.body);
     try {
-      res.json({ id: await simulator.deliver(spec) });
+      res.json({ id: await simulator.incoming(spec) });
     } catch (err) {
       throw asApiError(err);
     }
@@ -158,14 +165,14 @@ export function simulatorRoutes(simulator: SimulatorEngine): Router {
     res.json({ messages: simulator.outbox() });
   });
 
-  router.post('/v1/simulator/disconnect', (req, res) => {
+  router.post('/v1/simulator/disconnect', async (req, res) => {
     const body = objectBody(req.body, ['reason']);
     const reason = requiredString(body, 'reason', 64) as DisconnectReasonName;
     if (!SIMULATED_DISCONNECT_REASONS.includes(reason)) {
       throw new ApiError(400, 'invalid_request', `"reason" must be one of ${SIMULATED_DISCONNECT_REASONS.join(', ')}.`);
     }
     try {
-      simulator.disconnect(reason);
+      await simulator.disconnect(reason);
     } catch (err) {
       throw asApiError(err);
     }
