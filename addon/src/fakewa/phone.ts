@@ -34,6 +34,7 @@ const QR_PREFIX = 'https://wa.me/settings/linked_devices#';
 const DEFAULT_REF_COUNT = 6;
 /** What the phone reports as its own platform in `pair-success`. */
 const PHONE_PLATFORM = 'android';
+const CODE_REQUEST_WAIT_MS = 2_000;
 
 /** A companion waiting to be linked, with the keys it announced in its registration payload. */
 interface PendingRegistration {
@@ -130,7 +131,7 @@ export class Phone {
    */
   async confirmPairingCode(code: string, phone: string, name: string | null = null): Promise<AccountRecord> {
     const digits = digitsOf(phone);
-    const registration = [...this.pending.values()].find((candidate) => candidate.codePairing?.phone === digits && !candidate.link.closed);
+    const registration = await this.codeRequestOf(digits);
     const pairing = registration?.codePairing;
     if (!registration || !pairing) throw new Error('no companion asked for a pairing code for that number');
     const normalisedCode = code.replace(/[^0-9A-Za-z]/g, '').toUpperCase();
@@ -155,6 +156,19 @@ export class Phone {
       ],
     });
     return pairing.finished.promise;
+  }
+
+  /**
+   * The companion waiting for a code for `phone`. Baileys hands out the code before its request has
+   * reached the server, so a phone that is quick to type it waits a moment for the request.
+   */
+  private async codeRequestOf(phone: string): Promise<PendingRegistration | undefined> {
+    const deadline = Date.now() + CODE_REQUEST_WAIT_MS;
+    for (;;) {
+      const found = [...this.pending.values()].find((candidate) => candidate.codePairing?.phone === phone && !candidate.link.closed);
+      if (found || Date.now() >= deadline) return found;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   /** The router handler for the companion's side of pairing by code. */
