@@ -30,6 +30,28 @@ export class MediaHostRefusedError extends Error {
   }
 }
 
+/** Both halves, for one socket or one process: the engine passes them as shown at the top. */
+export interface MediaTransport {
+  /** `options.dispatcher` for downloads (socket config and downloadMediaMessage). */
+  readonly dispatcher: Dispatcher;
+  /** `fetchAgent` in the socket config, for uploads. */
+  readonly uploadAgent: HttpsAgent;
+  close(): Promise<void>;
+}
+
+export function createMediaTransport(route: MediaRoute): MediaTransport {
+  const dispatcher = createMediaDispatcher(route);
+  const uploadAgent = createMediaUploadAgent(route);
+  return {
+    dispatcher,
+    uploadAgent,
+    async close() {
+      uploadAgent.destroy();
+      await dispatcher.close();
+    },
+  };
+}
+
 /** An undici dispatcher for `fetch` that sends WhatsApp media hosts to the loopback media host. */
 export function createMediaDispatcher(route: MediaRoute): Dispatcher {
   return new DispatcherAgent({
