@@ -36,11 +36,12 @@ const ENDINGS: Readonly<Record<SimulatedDisconnect, Ending>> = {
   forbidden: failure('403'),
   multideviceMismatch: failure('411'),
   clientOutdated: failure('405'),
-  // The TCP connection ends cleanly: Baileys sees the socket close.
+  // The TCP connection ends, cleanly or reset: either way Baileys only sees the socket close (428);
+  // `ws` turns a reset into a plain close.
   connectionClosed: { kind: 'drop', how: 'close' },
-  // The TCP connection is reset: Baileys sees a socket error (ECONNRESET).
-  connectionLost: { kind: 'drop', how: 'reset' },
-  // The server stops answering; Baileys' keep-alive gives up after its interval plus 5 s.
+  // The network goes quiet: Baileys' keep-alive gives up after its interval plus 5 s with "Connection
+  // was lost" (408). Baileys has one code for both names, so timedOut ends the same way.
+  connectionLost: { kind: 'silence' },
   timedOut: { kind: 'silence' },
 };
 
