@@ -26,6 +26,8 @@ type ConnectArgs = Parameters<typeof net.Socket.prototype.connect>;
 
 function hostOf(args: unknown[]): string | undefined {
   const [first, second] = args;
+  // net.connect() hands Socket#connect its already-normalised arguments as one array.
+  if (Array.isArray(first)) return hostOf(first);
   if (typeof first === 'object' && first !== null) {
     const options = first as { host?: string; path?: string };
     return options.path ? undefined : options.host;
