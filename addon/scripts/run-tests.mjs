@@ -18,7 +18,7 @@ function collect(dir) {
 const files = collect(join(root, 'dist', 'test'))
   .filter((file) => filter.length === 0 || filter.some((f) => file.includes(f)))
   .sort();
-const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], {
+const result = spawnSync(process.execPath, ['--test', '--test-force-exit', '--test-reporter=spec', ...files], {
   stdio: 'inherit',
   cwd: root,
 });
