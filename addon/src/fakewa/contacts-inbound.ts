@@ -18,6 +18,11 @@ export interface InboundEnvelope {
   /** A group jid, or undefined for a 1:1 message. */
   group?: string;
   pushName: string | null;
+  /**
+   * Set when the account's own phone is the author of a 1:1 message (`from` is the account's own
+   * jid): the contact it was written to, named by `recipient` so the companion files it in that chat.
+   */
+  recipient?: Contact;
 }
 
 /** The account device as the contact addresses it, and how to open a session with it. */
@@ -80,6 +85,17 @@ function envelopeAttrs(contact: Contact, envelope: InboundEnvelope, message: pro
       attrs.participant_lid = contact.lidJid;
     }
     attrs.addressing_mode = envelope.addressing;
+  } else if (envelope.recipient) {
+    // Attribute names as whatsmeow reads them for messages from one's own devices.
+    const peer = envelope.recipient;
+    attrs.from = contact.userJid(envelope.addressing);
+    attrs.recipient = peer.userJid(envelope.addressing);
+    if (envelope.addressing === 'lid') {
+      attrs.peer_recipient_pn = peer.pnJid;
+      attrs.addressing_mode = 'lid';
+    } else {
+      attrs.peer_recipient_lid = peer.lidJid;
+    }
   } else if (envelope.addressing === 'lid') {
     attrs.from = contact.lidJid;
     attrs.sender_pn = contact.pnJid;

@@ -10,12 +10,14 @@ import { pino, type Logger } from 'pino';
 
 import { buildIncomingMessage, type IncomingSpec } from '../engine/wa-message-builder.js';
 import { ContactBook, type Addressing, type Contact } from './contacts-book.js';
+import { MessageHistory } from './contacts-history.js';
 import { answerPreKeyFetch, answerUsync, contactSubject, type UsyncSubject } from './contacts-iq.js';
-import { contactReceipt, inboundStanza, mediaPartOf, type AccountDevice } from './contacts-inbound.js';
+import { contactReceipt, inboundStanza, mediaPartOf, type AccountDevice, type InboundEnvelope } from './contacts-inbound.js';
 import { decryptSend, isForContacts } from './contacts-outbound.js';
-import { FakeGroups, type GroupAction, type GroupMember, type GroupState } from './groups.js';
-import { outboxFields, type DownloadMedia, type OutboxEntry } from './outbox.js';
-import { isIq } from './stanzas.js';
+import { answerGroupQuery, FakeGroups, type GroupAction, type GroupMember, type GroupState } from './groups.js';
+import type { SentMedia } from './media-retry.js';
+import { availabilityOf, chatstateOf, outboxFields, readReceiptIds, type DownloadMedia, type OutboxEntry } from './outbox.js';
+import { isIq, SERVER_JID, unixTime } from './stanzas.js';
 import type { CompanionLink, LinkedAccount, StanzaRouter, UploadedBundle } from './types.js';
 import type { MediaType } from 'baileys';
 
@@ -50,6 +52,8 @@ export interface FakeContactsOptions {
   uploadMedia?: (bytes: Uint8Array, mediaType: MediaType) => Promise<UploadedFile>;
   /** Fetches and decrypts a file the account sent (recorded as `size` + `sha256`). */
   downloadMedia?: DownloadMedia;
+  /** Tells the sender's phone about each file a contact sends, so it can upload it again when asked. */
+  rememberMedia?: (messageId: string, media: SentMedia) => void;
   /** Contacts read what they receive after this long; never when null (the default). */
   readAfterMs?: number | null;
   /** How long `deliver` waits for the account's receipt. */
@@ -77,13 +81,17 @@ export class FakeContacts {
   private readonly logger: Logger;
   private readonly entries: OutboxEntry[] = [];
   private readonly readers = new Map<string, { chat: string; group?: string; phones: Set<string>; t: number; addressing: Addressing }>();
-  /** Messages both ways, from the account's point of view, for votes, reactions and quotes. */
-  private readonly history = new Map<string, WAMessage>();
   private readonly pending = new Map<string, PendingDelivery>();
   private readonly resendWaiters = new Map<string, Array<(deviceJid: string) => void>>();
+  /** Barriers waiting for the account to acknowledge a marker notification (see `settle`). */
+  private readonly settlers = new Map<string, () => void>();
+  /** Each connection's announced availability; a connection starts unavailable, as Baileys announces it. */
+  private readonly availability = new WeakMap<CompanionLink, 'available' | 'unavailable'>();
 
   private constructor(
     readonly book: ContactBook,
+    /** Messages both ways, from the account's point of view, for votes, reactions and quotes. */
+    private readonly history: MessageHistory,
     private readonly options: FakeContactsOptions,
   ) {
     this.logger = options.logger ?? pino({ level: 'silent' });
@@ -91,7 +99,7 @@ export class FakeContacts {
   }
 
   static async open(options: FakeContactsOptions): Promise<FakeContacts> {
-    return new FakeContacts(await ContactBook.open(options.dataDir), options);
+    return new FakeContacts(await ContactBook.open(options.dataDir), await MessageHistory.open(options.dataDir), options);
   }
 
   /** Registers the contacts' stanza handling with the network. */
@@ -104,6 +112,35 @@ export class FakeContacts {
     return [...this.entries];
   }
 
+  /**
+   * Resolves once every stanza the account's connections sent before this call has been handled
+   * (so the outbox holds everything sent so far). Each connection gets a marker notification;
+   * stanzas arrive in order and are handled one after another, so when the account's acknowledgement
+   * of the marker is handled, everything before it was. Like any live stanza, the marker makes
+   * Baileys flush the events it buffers.
+   */
+  async settle(timeoutMs = 5_000): Promise<void> {
+    const links = (this.host?.accounts.list() ?? []).flatMap((account) => this.host!.linksOf(account.phone));
+    await Promise.all(links.map((link) => this.settleLink(link, timeoutMs)));
+  }
+
+  private settleLink(link: CompanionLink, timeoutMs: number): Promise<void> {
+    const id = `settle-${generateMessageIDV2()}`;
+    return new Promise<void>((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        clearInterval(watch);
+        this.settlers.delete(id);
+        resolve();
+      };
+      // A connection that closes, or an account that never answers, ends the wait: nothing more comes.
+      const timer = setTimeout(finish, timeoutMs);
+      const watch = setInterval(() => link.closed && finish(), 50);
+      this.settlers.set(id, finish);
+      link.send({ tag: 'notification', attrs: { from: SERVER_JID, type: 'server', id, t: unixTime() } });
+    });
+  }
+
   /** Phones of the contacts that could read a message the account sent. */
   readBy(id: string): string[] {
     return [...(this.readers.get(id)?.phones ?? [])];
@@ -114,30 +151,51 @@ export class FakeContacts {
   }
 
   /** A contact writes to the account. Resolves with the message id once the account confirmed it. */
+  /**
+   * A contact writes to the account; with `fromMe`, the user writes to that contact (or in the group)
+   * on their phone, and WhatsApp hands the companion the phone's copy. Resolves with the message id
+   * once the account confirmed it.
+   */
   async deliver(spec: DeliverSpec): Promise<string> {
     const account = this.account(spec.account);
     const contact = this.book.resolve(spec.from);
     if (!contact) throw new DeliveryError(`${spec.from} is not on WhatsApp.`);
     const ownJid = `${account.phone}@s.whatsapp.net`;
+    const fromMe = spec.fromMe ?? false;
+    const author = fromMe ? this.phoneOf(account) : contact;
     const group = spec.chat ?? undefined;
     if (group) {
       this.groupsState.enrol(account);
       this.groupsState.ensure(group, { phone: contact.phone, lid: contact.lid, role: null }, account);
     }
     const id = spec.id ?? generateMessageIDV2();
-    const built = buildIncomingMessage({ ...spec, id, from: contact.pnJid, fromAlt: contact.lidJid }, ownJid, {
-      findMessage: (messageId) => this.history.get(messageId),
+    const built = buildIncomingMessage({ ...spec, id, from: contact.pnJid, fromAlt: contact.lidJid, fromMe }, ownJid, {
+      findMessage: (messageId) => {
+        const earlier = this.history.get(messageId);
+        return earlier && !fromMe ? keySeenByContact(earlier, ownJid, group) : earlier;
+      },
     });
-    const message = built.message!;
+    let message = built.message!;
     await this.attachUploadedMedia(message, id);
-    this.history.set(id, built);
+    this.history.put(built);
+    if (fromMe && !group) {
+      // The phone's own copy of a 1:1 message names the chat it went to.
+      message = { deviceSentMessage: { destinationJid: contact.userJid(spec.addressing ?? 'lid'), message } };
+    }
     const timestamp = Number(built.messageTimestamp ?? Math.floor(Date.now() / 1000));
-    const envelope = { id, timestamp, addressing: spec.addressing ?? 'lid', pushName: spec.name ?? contact.name, ...(group ? { group } : {}) };
+    const envelope: InboundEnvelope = {
+      id,
+      timestamp,
+      addressing: spec.addressing ?? 'lid',
+      pushName: fromMe ? null : (spec.name ?? contact.name),
+      ...(group ? { group } : {}),
+      ...(fromMe && !group ? { recipient: contact } : {}),
+    };
     const links = this.host!.linksOf(account.phone);
     if (links.length === 0) throw new DeliveryError('The account is not connected.');
     const confirmed = this.waitForDelivery(id);
     for (const link of links) {
-      const stanza = await inboundStanza(contact, this.accountDevice(account, link), envelope, message);
+      const stanza = await inboundStanza(author, this.accountDevice(account, link), envelope, message);
       await this.book.save();
       link.send(stanza);
     }
@@ -278,6 +336,7 @@ export class FakeContacts {
     const bytes = Buffer.alloc(size);
     for (let offset = 0; offset < size; offset += seed.length) seed.copy(bytes, offset);
     const uploaded = await this.options.uploadMedia(bytes, media.mediaType);
+    this.options.rememberMedia?.(id, { mediaKey: uploaded.mediaKey, fileEncSha256: uploaded.fileEncSha256, mediaType: media.mediaType });
     Object.assign(media.part, {
       url: uploaded.url,
       directPath: uploaded.directPath,
@@ -294,6 +353,12 @@ export class FakeContacts {
     if (node.tag === 'iq' && node.attrs.xmlns === 'w:g2' && node.attrs.type === 'get') return this.answerGroups(node, link);
     if (node.tag === 'receipt') return this.onAccountReceipt(node);
     if (node.tag === 'ack' && node.attrs.class === 'message') return this.onAccountAck(node);
+    if (node.tag === 'ack' && node.attrs.class === 'notification' && this.settlers.has(node.attrs.id ?? '')) {
+      this.settlers.get(node.attrs.id ?? '')!();
+      return true;
+    }
+    if (node.tag === 'chatstate') return this.onChatstate(node);
+    if (node.tag === 'presence') return this.onAvailability(node, link);
     if (node.tag === 'message' && isForContacts(node, { book: this.book, groups: this.groupsState })) return this.onAccountMessage(node, link);
     return false;
   }
@@ -330,18 +395,35 @@ export class FakeContacts {
   private answerGroups(node: BinaryNode, link: CompanionLink): boolean {
     const account = this.host?.accountOf(link);
     if (account) this.groupsState.enrol(account);
-    const first = Array.isArray(node.content) ? node.content[0] : undefined;
-    const reply = (content: BinaryNode[]): boolean =>
-      this.answer(link, { tag: 'iq', attrs: { from: node.attrs.to ?? '@g.us', type: 'result', id: node.attrs.id ?? '' }, content });
-    if (first?.tag === 'participating') {
-      const mine = this.groupsState.list().filter((group) => !account || group.members.some((member) => member.phone === account.phone));
-      return reply([{ tag: 'groups', attrs: {}, content: mine.map((group) => this.groupsState.groupNode(group.jid)) }]);
-    }
-    if (first?.tag === 'query' && node.attrs.to && this.groupsState.has(node.attrs.to)) return reply([this.groupsState.groupNode(node.attrs.to)]);
-    if (first?.tag === 'query') {
-      return this.answer(link, { tag: 'iq', attrs: { from: node.attrs.to ?? '@g.us', type: 'error', id: node.attrs.id ?? '' }, content: [{ tag: 'error', attrs: { code: '404', text: 'item-not-found' } }] });
-    }
-    return false;
+    const reply = answerGroupQuery(node, this.groupsState, account?.phone);
+    return reply ? this.answer(link, reply) : false;
+  }
+
+  /** `composing`, `recording` or `paused` in a chat. */
+  private onChatstate(node: BinaryNode): boolean {
+    const chatstate = chatstateOf(node);
+    if (!chatstate) return false;
+    this.record({ id: generateMessageIDV2(), to: this.chatOf(chatstate.to), type: 'presence', state: chatstate.state });
+    return true;
+  }
+
+  /**
+   * The account going online or offline. Baileys announces `unavailable` on every connect; only a
+   * change is recorded, so the outbox shows what the user asked for.
+   */
+  private onAvailability(node: BinaryNode, link: CompanionLink): boolean {
+    const state = availabilityOf(node);
+    if (!state) return false;
+    const before = this.availability.get(link) ?? 'unavailable';
+    this.availability.set(link, state);
+    const account = this.host?.accountOf(link);
+    if (state !== before && account) this.record({ id: generateMessageIDV2(), to: `${account.phone}@s.whatsapp.net`, type: 'presence', state });
+    return true;
+  }
+
+  /** A chat as the outbox names it: a contact's phone-number jid, or the group jid. */
+  private chatOf(jid: string): string {
+    return this.book.find(jid)?.pnJid ?? jid;
   }
 
   /** Receipts the account sends: delivery of what contacts wrote (resolves `deliver`), or read receipts. */
@@ -354,9 +436,9 @@ export class FakeContacts {
       return true;
     }
     const to = node.attrs.to ?? '';
-    if ((node.attrs.type === 'read' || node.attrs.type === 'read-self') && this.book.find(to)) {
-      const items = Array.isArray(node.content) ? (node.content[0]?.content as BinaryNode[] | undefined) ?? [] : [];
-      this.record({ id: generateMessageIDV2(), to: this.book.find(to)!.pnJid, type: 'read', message_ids: [id, ...items.map((item) => item.attrs.id ?? '')] });
+    const read = readReceiptIds(node);
+    if (read && (this.book.find(to) || this.groupsState.has(to))) {
+      this.record({ id: generateMessageIDV2(), to: this.chatOf(to), type: 'read', message_ids: read });
       return true;
     }
     return false;
@@ -383,7 +465,7 @@ export class FakeContacts {
     });
     const addressing: Addressing = jidDecode(node.attrs.to ?? '')?.server === 'lid' ? 'lid' : 'pn';
     this.readers.set(sent.id, { chat: sent.chat, ...(sent.group ? { group: sent.group } : {}), phones: sent.readBy, t: Math.floor(Date.now() / 1000), addressing });
-    this.history.set(sent.id, { key: { remoteJid: sent.chat, fromMe: true, id: sent.id }, message: sent.content } as WAMessage);
+    this.history.put({ key: { remoteJid: sent.chat, fromMe: true, id: sent.id }, message: sent.content } as WAMessage);
     if (fields && !this.entries.some((entry) => entry.id === sent.id)) this.record({ id: sent.id, to: sent.chat, ...fields });
     // The server acknowledges first (the router does, once this returns); receipts come after.
     setTimeout(() => {
@@ -418,4 +500,17 @@ export class FakeContacts {
   private record(entry: Omit<OutboxEntry, 'sent_at'>): void {
     this.entries.push({ ...entry, sent_at: new Date().toISOString() } as OutboxEntry);
   }
+}
+
+/**
+ * An earlier message as a contact refers to it (reactions, votes, quotes): keys on the wire are
+ * written from the sender's side, and the account's Baileys turns them around. The history keeps
+ * the account's side. The contact's own messages are named by their author rather than `fromMe`,
+ * which the account reads the same way.
+ */
+function keySeenByContact(earlier: WAMessage, ownJid: string, group: string | undefined): WAMessage {
+  const { id, fromMe, participant, remoteJid } = earlier.key;
+  const author = fromMe ? ownJid : (participant ?? remoteJid ?? undefined);
+  const key = { id, fromMe: false, remoteJid: group ?? ownJid, ...(author ? { participant: author } : {}) };
+  return { ...earlier, key } as WAMessage;
 }

@@ -34,7 +34,12 @@ export interface GroupState {
 /** Seeded groups; every linked account is a member of each (a network is demo-ready at once). */
 export const SEEDED_GROUPS: ReadonlyArray<{ jid: string; subject: string; members: readonly string[] }> = [
   { jid: '120363000000000001@g.us', subject: 'Family', members: ['4917612345678', '447700900123', '15550000002'] },
-  { jid: '120363000000000002@g.us', subject: 'Neighbours', members: ['447700900123', '15550000003'] },
+  {
+    jid: '120363000000000002@g.us',
+    subject: 'Neighbours',
+    // Eleven neighbours and the account: a group bigger than a family, as in the add-on's examples.
+    members: ['447700900123', '15550000003', ...Array.from({ length: 9 }, (_, index) => `155500000${(index + 4).toString().padStart(2, '0')}`)],
+  },
 ];
 
 const SEEDED_AT = 1_700_000_000;
@@ -198,4 +203,21 @@ export class FakeGroups {
       },
     };
   }
+}
+
+/**
+ * Answers the account's `w:g2` metadata queries: `<participating>` (every group it is in) or
+ * `<query>` about one group. Returns null for other `w:g2` requests.
+ */
+export function answerGroupQuery(node: BinaryNode, groups: FakeGroups, accountPhone: string | undefined): BinaryNode | null {
+  const first = Array.isArray(node.content) ? node.content[0] : undefined;
+  const from = node.attrs.to ?? '@g.us';
+  const result = (content: BinaryNode[]): BinaryNode => ({ tag: 'iq', attrs: { from, type: 'result', id: node.attrs.id ?? '' }, content });
+  if (first?.tag === 'participating') {
+    const mine = groups.list().filter((group) => !accountPhone || group.members.some((member) => member.phone === accountPhone));
+    return result([{ tag: 'groups', attrs: {}, content: mine.map((group) => groups.groupNode(group.jid)) }]);
+  }
+  if (first?.tag !== 'query') return null;
+  if (node.attrs.to && groups.has(node.attrs.to)) return result([groups.groupNode(node.attrs.to)]);
+  return { tag: 'iq', attrs: { from, type: 'error', id: node.attrs.id ?? '' }, content: [{ tag: 'error', attrs: { code: '404', text: 'item-not-found' } }] };
 }

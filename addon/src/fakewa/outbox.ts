@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 
-import { normalizeMessageContent, proto, type MediaType } from 'baileys';
+import { normalizeMessageContent, proto, type BinaryNode, type MediaType } from 'baileys';
 
 export interface OutboxEntry {
   id: string;
@@ -57,10 +57,13 @@ function phoneFromVcard(vcard: string | null | undefined): string | null {
 }
 
 async function mediaFields(media: MediaMessage, mediaType: MediaType, download: DownloadMedia | undefined): Promise<Record<string, unknown>> {
-  const fields: Record<string, unknown> = { mimetype: media.mimetype ?? null };
-  if ('caption' in media) fields.caption = media.caption ?? null;
-  if ('fileName' in media) fields.filename = media.fileName ?? null;
-  if ('ptt' in media) fields.voice = media.ptt ?? false;
+  // Every kind carries the same fields, null where the kind has none (a voice note has no caption).
+  const fields: Record<string, unknown> = {
+    mimetype: media.mimetype ?? null,
+    caption: (media as proto.Message.IImageMessage).caption || null,
+    filename: (media as proto.Message.IDocumentMessage).fileName || null,
+  };
+  if (mediaType === 'audio') fields.voice = (media as proto.Message.IAudioMessage).ptt ?? false;
   if (download && media.mediaKey) {
     const bytes = await download({
       directPath: media.directPath,
@@ -133,4 +136,30 @@ export async function outboxFields(message: proto.IMessage, download?: DownloadM
   if (content.reactionMessage) return { type: 'reaction', message_id: content.reactionMessage.key?.id ?? null, emoji: content.reactionMessage.text ?? '' };
   if (content.senderKeyDistributionMessage && Object.keys(content).length === 1) return null;
   return { type: 'other', ...common };
+}
+
+export type PresenceOutboxState = 'composing' | 'recording' | 'paused' | 'available' | 'unavailable';
+
+/** What a `<chatstate>` the account sends says: `composing` (or `recording`, its audio form) or `paused`. */
+export function chatstateOf(node: BinaryNode): { to: string; state: PresenceOutboxState } | null {
+  if (node.tag !== 'chatstate' || !node.attrs.to) return null;
+  const first = Array.isArray(node.content) ? node.content[0] : undefined;
+  if (first?.tag === 'composing') return { to: node.attrs.to, state: first.attrs.media === 'audio' ? 'recording' : 'composing' };
+  if (first?.tag === 'paused') return { to: node.attrs.to, state: 'paused' };
+  return null;
+}
+
+/** The account's own availability from a `<presence type=available|unavailable>` (not a subscription). */
+export function availabilityOf(node: BinaryNode): 'available' | 'unavailable' | null {
+  if (node.tag !== 'presence' || node.attrs.to) return null;
+  const type = node.attrs.type;
+  return type === 'available' || type === 'unavailable' ? type : null;
+}
+
+/** The message ids a read receipt the account sends names (`id`, then `<list><item id>`), or null for other receipts. */
+export function readReceiptIds(node: BinaryNode): string[] | null {
+  if (node.tag !== 'receipt' || (node.attrs.type !== 'read' && node.attrs.type !== 'read-self') || !node.attrs.id) return null;
+  const list = Array.isArray(node.content) ? node.content.find((child) => child.tag === 'list') : undefined;
+  const items = Array.isArray(list?.content) ? list.content : [];
+  return [node.attrs.id, ...items.map((item) => item.attrs.id ?? '').filter((id) => id !== '')];
 }
