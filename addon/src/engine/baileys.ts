@@ -90,6 +90,8 @@ export interface BaileysEngineOptions {
   mediaTransport?: MediaTransport;
   /** Lifetime of each QR code; WhatsApp's own (60 s, then 20 s) when absent. */
   qrTimeoutMs?: number;
+  /** How often Baileys pings WhatsApp; it gives up on a silent connection after this plus 5 s. */
+  keepAliveIntervalMs?: number;
 }
 
 export interface MediaTransport {
@@ -245,6 +247,7 @@ class BaileysConnection implements EngineConnection {
       connectTimeoutMs,
       ...(this.options.waWebSocketUrl ? { waWebSocketUrl: this.options.waWebSocketUrl } : {}),
       ...(this.options.qrTimeoutMs ? { qrTimeout: this.options.qrTimeoutMs } : {}),
+      ...(this.options.keepAliveIntervalMs ? { keepAliveIntervalMs: this.options.keepAliveIntervalMs } : {}),
       ...(this.options.mediaTransport
         ? { fetchAgent: this.options.mediaTransport.uploadAgent, options: { dispatcher: this.options.mediaTransport.dispatcher } }
         : {}),
@@ -331,7 +334,8 @@ class BaileysConnection implements EngineConnection {
 
   private reportQr(code: string): void {
     if (this.finished || this.closing || this.stopping) return;
-    const ttl = this.qrCount === 0 ? FIRST_QR_TTL_MS : NEXT_QR_TTL_MS;
+    // Baileys rotates to the next code after qrTimeout when one is configured, else after WhatsApp's lifetimes.
+    const ttl = this.options.qrTimeoutMs ?? (this.qrCount === 0 ? FIRST_QR_TTL_MS : NEXT_QR_TTL_MS);
     this.qrCount += 1;
     this.handlers.onQr(code, ttl);
   }

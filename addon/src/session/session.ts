@@ -29,6 +29,11 @@ export interface SessionView {
   since: string;
 }
 
+export interface ReconnectPlan {
+  delayMs: number;
+  at: number;
+}
+
 export type JournalAppend = (event: JournalInput) => Promise<unknown>;
 
 export class SessionError extends Error {
@@ -61,6 +66,7 @@ export class Session extends EventEmitter<{ change: [SessionView] }> {
 
   private connection: EngineConnection | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
+  private reconnectPlan: ReconnectPlan | null = null;
   private openedAt: number | null = null;
   private stopped = true;
   private everConnected = false;
@@ -90,6 +96,11 @@ export class Session extends EventEmitter<{ change: [SessionView] }> {
 
   get state(): ConnectionState {
     return this.view.state;
+  }
+
+  /** The automatic reconnect waiting to happen, if any: its pause and when it ends (epoch ms). */
+  get scheduledReconnect(): ReconnectPlan | null {
+    return this.reconnectPlan ? { ...this.reconnectPlan } : null;
   }
 
   start(): void {
@@ -253,11 +264,8 @@ export class Session extends EventEmitter<{ change: [SessionView] }> {
       case 'reconnect-backoff': {
         const delay = this.backoff.nextDelayMs();
         this.logger.info({ delayMs: delay, attempt: this.backoff.attempts }, 'reconnecting to WhatsApp after a pause');
+        this.scheduleReconnect(delay, info.reason);
         this.setState('reconnecting', info.reason, { qr: null, pairing_code: null });
-        this.reconnectTimer = setTimeout(() => {
-          this.reconnectTimer = null;
-          if (!this.stopped) this.connect('reconnecting', info.reason);
-        }, delay);
         return;
       }
       case 'reconnect-later': {
@@ -265,11 +273,8 @@ export class Session extends EventEmitter<{ change: [SessionView] }> {
         const base = policy.delayMs ?? this.backoff.nextDelayMs();
         const delay = Math.round(base * (0.8 + 0.4 * this.random()));
         this.logger.warn({ delayMs: delay, reason: info.reason }, 'WhatsApp refused this client; trying again much later');
+        this.scheduleReconnect(delay, info.reason);
         this.setState('reconnecting', info.reason, { qr: null, pairing_code: null });
-        this.reconnectTimer = setTimeout(() => {
-          this.reconnectTimer = null;
-          if (!this.stopped) this.connect('reconnecting', info.reason);
-        }, delay);
         return;
       }
       case 'logged-out':
@@ -279,9 +284,20 @@ export class Session extends EventEmitter<{ change: [SessionView] }> {
     }
   }
 
+  private scheduleReconnect(delayMs: number, reason: DisconnectReasonName): void {
+    this.clearReconnectTimer();
+    this.reconnectPlan = { delayMs, at: Date.now() + delayMs };
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.reconnectPlan = null;
+      if (!this.stopped) this.connect('reconnecting', reason);
+    }, delayMs);
+  }
+
   private clearReconnectTimer(): void {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
+    this.reconnectPlan = null;
   }
 
   private setState(state: ConnectionState, reason: string | null, patch: Partial<SessionView> = {}): void {
