@@ -12,23 +12,42 @@
  * A WhatsApp message is journalled once however often it is delivered: WhatsApp delivers again
  * what the add-on did not acknowledge (say, because it crashed between journalling and answering),
  * and a second `message` event with the same chat, sender and id gets the first one back.
+ *
+ * When the disk is full (or a write fails otherwise), WhatsApp has already been told it got the
+ * message, so dropping the event would lose it for good: appends wait in memory, up to
+ * `maxBacklog`, and are written in order as soon as a retry succeeds. Meanwhile the journal reports
+ * the problem to StorageHealth, so `/health` says why.
+ *
+ * Seqs are never reused (see recovery), and every seq missing between the events a reader gets is
+ * reported as a gap, whether it was trimmed or lost to damage.
  */
-import { mkdir, open, readdir, readFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { fsyncDirectory, removeFileIfExists, writeAll } from '../util/atomic-file.js';
-import { decodeRecords, encodeRecord } from '../util/framed-records.js';
+import { encodeRecord } from '../util/framed-records.js';
 import { GroupCommitQueue } from '../util/group-commit.js';
+import { StorageUnavailableError, storageProblemReason, type StorageHealth } from '../util/storage-health.js';
+import { loadOrCreateJournalId } from './journal-id.js';
+import { recoverSegments, segmentName, type RecoveredSegment, type Segment } from './recovery.js';
 import type { JournalEvent, JournalInput } from './types.js';
 
 export interface JournalOptions {
   maxEvents: number;
   maxAgeMs: number;
+  /** Events kept in memory, in order, while the disk cannot take them; more are refused. */
+  maxBacklog: number;
+  /** Pause between attempts to write the backlog while writes fail. */
+  retryIntervalMs: number;
+  /** Told when the journal cannot be written, and when it can again. */
+  storageHealth?: StorageHealth;
 }
 
 export const DEFAULT_JOURNAL_OPTIONS: JournalOptions = {
   maxEvents: 50_000,
   maxAgeMs: 7 * 24 * 60 * 60 * 1000,
+  maxBacklog: 10_000,
+  retryIntervalMs: 2_000,
 };
 
 export interface JournalPage {
@@ -36,11 +55,6 @@ export interface JournalPage {
   lastSeq: number;
   oldestSeq: number;
   gap: boolean;
-}
-
-interface Segment {
-  firstSeq: number;
-  path: string;
 }
 
 interface ActiveSegment extends Segment {
@@ -60,15 +74,10 @@ interface Waiter {
   finish(woken: boolean): void;
 }
 
-const SEGMENT_NAME = /^seg-(\d{16})\.log$/;
 /** Expired events must vanish even when nothing is appended. */
 const MAX_TRIM_INTERVAL_MS = 60_000;
 /** Drop the already-trimmed prefix of the in-memory array once it is this long (and half of it). */
 const COMPACT_AFTER_TRIMMED = 4_096;
-
-function segmentName(firstSeq: number): string {
-  return `seg-${String(firstSeq).padStart(16, '0')}.log`;
-}
 
 /** Small journals get small segments, so retention can actually delete files. */
 function segmentSizeFor(maxEvents: number): number {
@@ -88,6 +97,14 @@ export class Journal {
   private events: JournalEvent[] = [];
   private head = 0;
   private closed = false;
+  /** Seq of the newest event written (0 before the first); seqs up to nextSeq - 1 may be lost to damage. */
+  private lastWrittenSeq = 0;
+  /** Appends submitted and not yet written or refused: the in-memory backlog while writes fail. */
+  private waiting = 0;
+  /** Set while writes fail: when the first failure of the current run happened. */
+  private failingSince: number | null = null;
+  private lastFailure: unknown = null;
+  private wakeRetry: (() => void) | null = null;
 
   private constructor(
     private readonly dir: string,
@@ -96,6 +113,8 @@ export class Journal {
     private readonly segments: Segment[],
     private active: ActiveSegment | null,
     private nextSeq: number,
+    /** A random id fixed when the journal was created; clients compare it to detect a replaced journal. */
+    readonly id: string,
   ) {
     this.segmentSize = segmentSizeFor(options.maxEvents);
     this.queue = new GroupCommitQueue((batch) => this.commit(batch), this.segmentSize);
@@ -107,9 +126,12 @@ export class Journal {
     const resolved = { ...DEFAULT_JOURNAL_OPTIONS, ...options };
     const log = (logger ?? pino({ level: 'silent' })).child({ component: 'journal' });
     await mkdir(dir, { recursive: true });
-    const recovered = await recover(dir, log);
-    const journal = new Journal(dir, resolved, log, recovered.segments, recovered.active, recovered.nextSeq);
+    const id = await loadOrCreateJournalId(dir, log);
+    const recovered = await recoverSegments(dir, log);
+    const active = await openNewest(recovered.newest);
+    const journal = new Journal(dir, resolved, log, recovered.segments, active, recovered.nextSeq, id);
     journal.events = recovered.events;
+    journal.lastWrittenSeq = recovered.events.at(-1)?.seq ?? 0;
     journal.trim();
     for (const event of journal.events.slice(journal.head)) journal.indexMessage(event);
     await journal.deleteTrimmedSegments();
@@ -129,17 +151,30 @@ export class Journal {
     return this.events.length - this.head;
   }
 
-  /** Resolves once the event is durably on disk; only then do readers and waiters see it. */
+  /** Whether writes are failing right now (the backlog waits in memory). */
+  get writable(): boolean {
+    return this.failingSince === null;
+  }
+
+  /** Whether an event with seq > after has been written (and so can be read, unless trimmed). */
+  hasEventsAfter(after: number): boolean {
+    return this.lastWrittenSeq > after;
+  }
+
+  /**
+   * Resolves once the event is durably on disk; only then do readers and waiters see it. While the
+   * disk refuses writes it waits (in order, bounded by maxBacklog) until a retry succeeds.
+   */
   append(input: JournalInput): Promise<JournalEvent> {
     if (this.closed) return Promise.reject(new Error('journal is closed'));
     const key = messageKey(input);
-    if (key === null) return this.queue.submit({ input, at: new Date().toISOString() });
+    if (key === null) return this.submit(input);
     const journalled = this.messageSeqs.get(key);
     const existing = journalled === undefined ? undefined : this.eventWithSeq(journalled);
     if (existing) return Promise.resolve(existing);
     const pending = this.pendingMessages.get(key);
     if (pending) return pending;
-    const appended = this.queue.submit({ input, at: new Date().toISOString() });
+    const appended = this.submit(input);
     this.pendingMessages.set(key, appended);
     const forget = (): void => {
       this.pendingMessages.delete(key);
@@ -154,19 +189,21 @@ export class Journal {
     const oldestSeq = this.oldestSeq;
     const from = this.firstIndexAfter(after);
     const count = Math.max(0, Math.min(Math.floor(limit), this.events.length - from));
+    const events = this.events.slice(from, from + count);
+    const throughTheEnd = from + count === this.events.length;
     return {
-      events: this.events.slice(from, from + count),
+      events,
       lastSeq,
       oldestSeq,
       // A client ahead of us holds a seq from a journal that no longer exists; it resets on
       // seeing lastSeq < after, and must not be told that events were lost.
-      gap: after <= lastSeq && after + 1 < oldestSeq,
+      gap: after <= lastSeq && (after + 1 < oldestSeq || missesSeqs(after, events, throughTheEnd ? lastSeq : null)),
     };
   }
 
   /** True as soon as an event with seq > after exists; false on timeout, abort or close. */
   waitForEvents(after: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    if (this.lastSeq > after) return Promise.resolve(true);
+    if (this.hasEventsAfter(after)) return Promise.resolve(true);
     if (this.closed || signal?.aborted || timeoutMs <= 0) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
       const onAbort = (): void => waiter.finish(false);
@@ -190,13 +227,84 @@ export class Journal {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.trimTimer);
+    // A backlog waiting for space gets one last attempt; what still cannot be written is refused.
+    this.wakeRetry?.();
     await this.queue.idle();
     for (const waiter of this.waiters) waiter.finish(false);
     await this.active?.handle.close();
     this.active = null;
   }
 
+  private submit(input: JournalInput): Promise<JournalEvent> {
+    if (this.failingSince !== null && this.waiting >= this.options.maxBacklog) {
+      this.logger.error({ type: input.type, backlog: this.waiting }, 'journal backlog full while the disk refuses writes; an event was dropped');
+      return Promise.reject(
+        new StorageUnavailableError(storageProblemReason(this.lastFailure), 'The event journal cannot be written and its backlog is full.'),
+      );
+    }
+    this.waiting += 1;
+    const submitted = this.queue.submit({ input, at: new Date().toISOString() });
+    const settle = (): void => {
+      this.waiting -= 1;
+    };
+    submitted.then(settle, settle);
+    return submitted;
+  }
+
+  /** Writes the batch, retrying while the disk refuses it; gives up only once the journal is closing. */
   private async commit(batch: PendingAppend[]): Promise<JournalEvent[]> {
+    for (;;) {
+      try {
+        const events = await this.writeBatch(batch);
+        this.noteWriteSucceeded();
+        return events;
+      } catch (error) {
+        this.noteWriteFailed(error);
+        if (this.closed) throw error;
+        await this.pauseBeforeRetry();
+      }
+    }
+  }
+
+  private noteWriteFailed(error: unknown): void {
+    this.lastFailure = error;
+    this.options.storageHealth?.failed('journal', error);
+    if (this.failingSince === null) {
+      this.failingSince = Date.now();
+      this.logger.error(
+        { err: error, reason: storageProblemReason(error) },
+        'the event journal cannot be written; events wait in memory and are written when it can be again',
+      );
+    }
+  }
+
+  private noteWriteSucceeded(): void {
+    if (this.failingSince === null) return;
+    this.logger.warn({ failedForMs: Date.now() - this.failingSince }, 'the event journal can be written again; waiting events were written');
+    this.failingSince = null;
+    this.lastFailure = null;
+    this.options.storageHealth?.recovered('journal');
+  }
+
+  /** Waits before the next attempt; trimmed segments are deleted meanwhile, which may free the space needed. */
+  private async pauseBeforeRetry(): Promise<void> {
+    this.trim();
+    await this.deleteTrimmedSegments();
+    if (this.closed) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeRetry = null;
+        resolve();
+      }, this.options.retryIntervalMs);
+      this.wakeRetry = () => {
+        clearTimeout(timer);
+        this.wakeRetry = null;
+        resolve();
+      };
+    });
+  }
+
+  private async writeBatch(batch: PendingAppend[]): Promise<JournalEvent[]> {
     if (!this.active || this.active.eventCount >= this.segmentSize) await this.startSegment(this.nextSeq);
     const active = this.active!;
     const events = batch.map(
@@ -210,14 +318,17 @@ export class Journal {
       // Cut off whatever part of the batch reached the file, so those seqs are free for the next
       // batch and no unacknowledged event can reappear after a restart.
       await active.handle.truncate(active.size).catch((truncateError: unknown) => {
+        // The next write goes to a new segment, so it is not glued to the unfinished bytes (which
+        // recovery skips as old seqs).
+        active.eventCount = Number.POSITIVE_INFINITY;
         this.logger.error({ err: truncateError }, 'could not cut a failed journal write back');
       });
-      this.logger.error({ err: error }, 'journal write failed');
       throw error;
     }
     active.size += bytes.length;
     active.eventCount += events.length;
     this.nextSeq += events.length;
+    this.lastWrittenSeq = events.at(-1)!.seq;
     for (const event of events) {
       this.events.push(event);
       this.indexMessage(event);
@@ -244,9 +355,8 @@ export class Journal {
   }
 
   private wakeWaiters(): void {
-    const lastSeq = this.lastSeq;
     for (const waiter of this.waiters) {
-      if (lastSeq > waiter.after) waiter.finish(true);
+      if (this.hasEventsAfter(waiter.after)) waiter.finish(true);
     }
   }
 
@@ -311,60 +421,12 @@ export class Journal {
   }
 }
 
-interface Recovered {
-  segments: Segment[];
-  active: ActiveSegment | null;
-  events: JournalEvent[];
-  nextSeq: number;
-}
-
-/** Reads every segment back; a torn tail of the newest one (a crash mid-append) is cut off. */
-async function recover(dir: string, logger: Logger): Promise<Recovered> {
-  const segments = (await readdir(dir))
-    .flatMap((name) => {
-      const match = SEGMENT_NAME.exec(name);
-      return match ? [{ firstSeq: Number(match[1]), path: join(dir, name) }] : [];
-    })
-    .sort((a, b) => a.firstSeq - b.firstSeq);
-  const events: JournalEvent[] = [];
-  let nextSeq = 1;
-  let active: ActiveSegment | null = null;
-  for (const [index, segment] of segments.entries()) {
-    const bytes = await readFile(segment.path);
-    const decoded = decodeRecords(bytes);
-    let eventCount = 0;
-    let skipped = decoded.corruptRecords;
-    for (const record of decoded.records) {
-      const event = parseEvent(record.payload);
-      if (!event || event.seq < Math.max(nextSeq, segment.firstSeq)) {
-        skipped += 1;
-        continue;
-      }
-      events.push(event);
-      nextSeq = event.seq + 1;
-      eventCount += 1;
-    }
-    if (skipped > 0) logger.warn({ segment: segment.path, skipped }, 'skipped damaged journal records');
-    nextSeq = Math.max(nextSeq, segment.firstSeq);
-    const tornBytes = bytes.length - decoded.validEnd;
-    if (index < segments.length - 1) {
-      if (tornBytes > 0) logger.warn({ segment: segment.path, bytes: tornBytes }, 'ignored a damaged journal segment tail');
-      continue;
-    }
-    const handle = await open(segment.path, 'a', 0o600);
-    try {
-      if (tornBytes > 0) {
-        logger.warn({ segment: segment.path, bytes: tornBytes }, 'cut off a torn journal record');
-        await handle.truncate(decoded.validEnd);
-        await handle.datasync();
-      }
-    } catch (error) {
-      await handle.close();
-      throw error;
-    }
-    active = { ...segment, handle, size: decoded.validEnd, eventCount: eventCount + skipped };
-  }
-  return { segments, active, events, nextSeq };
+/** The newest segment, opened to append to, unless damage at its end means starting a new one. */
+async function openNewest(newest: RecoveredSegment | null): Promise<ActiveSegment | null> {
+  if (!newest) return null;
+  const handle = await open(newest.path, 'a', 0o600);
+  const eventCount = newest.damagedTail ? Number.POSITIVE_INFINITY : newest.eventCount;
+  return { firstSeq: newest.firstSeq, path: newest.path, handle, size: newest.size, eventCount };
 }
 
 /** What makes a WhatsApp message the same message when it is delivered again. */
@@ -374,21 +436,12 @@ function messageKey(event: JournalInput): string | null {
   return `${chat}\u0000${sender}\u0000${id}`;
 }
 
-function parseEvent(payload: string): JournalEvent | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(payload);
-  } catch {
-    return undefined;
+/** Whether seqs are missing from `events`, read after `after`, up to `through` when given. */
+function missesSeqs(after: number, events: JournalEvent[], through: number | null): boolean {
+  let expected = after + 1;
+  for (const event of events) {
+    if (event.seq !== expected) return true;
+    expected = event.seq + 1;
   }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const candidate = value as Record<string, unknown>;
-  const valid =
-    Number.isSafeInteger(candidate.seq) &&
-    (candidate.seq as number) > 0 &&
-    typeof candidate.at === 'string' &&
-    typeof candidate.type === 'string' &&
-    typeof candidate.data === 'object' &&
-    candidate.data !== null;
-  return valid ? (candidate as unknown as JournalEvent) : undefined;
+  return through !== null && expected <= through;
 }

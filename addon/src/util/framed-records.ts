@@ -50,6 +50,33 @@ export function decodeRecords(buffer: Buffer): DecodedLog {
   return { records, validEnd, corruptRecords };
 }
 
+export interface DecodedTail {
+  /** Complete lines after the last intact record: records damaged on disk, never torn by a crash. */
+  damagedLines: Buffer[];
+  /**
+   * The last intact record whose newline was damaged (so it reads as an unfinished line), or
+   * undefined. A crash cannot produce one: a torn write never ends with a complete checksummed record.
+   */
+  recordMissingNewline: string | undefined;
+  /** Byte offset just past the last complete line: anything after it is an unfinished (torn) line. */
+  completeEnd: number;
+}
+
+/** What follows `validEnd`: damaged complete lines, and whether the unfinished last line is torn. */
+export function decodeTail(buffer: Buffer, validEnd: number): DecodedTail {
+  const damagedLines: Buffer[] = [];
+  let start = validEnd;
+  for (;;) {
+    const newline = buffer.indexOf(NEWLINE, start);
+    if (newline === -1) break;
+    damagedLines.push(buffer.subarray(start, newline));
+    start = newline + 1;
+  }
+  const unfinished = buffer.length - start;
+  const recordMissingNewline = unfinished > 1 ? intactPayload(buffer, start, buffer.length - 1) : undefined;
+  return { damagedLines, recordMissingNewline, completeEnd: start };
+}
+
 function intactPayload(buffer: Buffer, start: number, newline: number): string | undefined {
   const payloadStart = start + CHECKSUM_LENGTH + 1;
   if (payloadStart > newline || buffer[start + CHECKSUM_LENGTH] !== SPACE) return undefined;
