@@ -92,3 +92,16 @@ export class MessageHistory {
     await writeFileAtomic(join(this.dir, HISTORY_FILE), JSON.stringify(file));
   }
 }
+
+/**
+ * An earlier message as a contact refers to it (reactions, votes, quotes): keys on the wire are
+ * written from the sender's side, and the account's Baileys turns them around. The history keeps
+ * the account's side. The contact's own messages are named by their author rather than `fromMe`,
+ * which the account reads the same way.
+ */
+export function keySeenByContact(earlier: WAMessage, ownJid: string, group: string | undefined): WAMessage {
+  const { id, fromMe, participant, remoteJid } = earlier.key;
+  const author = fromMe ? ownJid : (participant ?? remoteJid ?? undefined);
+  const key = { id, fromMe: false, remoteJid: group ?? ownJid, ...(author ? { participant: author } : {}) };
+  return { ...earlier, key } as WAMessage;
+}

@@ -5,7 +5,9 @@
  * `sender_lid`); in groups the same with `participant`, a sender-key `skmsg`, and the sender key
  * itself (pairwise) the first time this device hears from the contact in that group.
  */
-import { normalizeMessageContent, type BinaryNode, type MediaType, type proto } from 'baileys';
+import { createHash } from 'node:crypto';
+
+import { encodeBigEndian, normalizeMessageContent, type BinaryNode, type MediaType, type proto } from 'baileys';
 
 import type { Addressing, Contact } from './contacts-book.js';
 import { unixTime } from './stanzas.js';
@@ -151,4 +153,59 @@ export function contactReceipt(
   const node: BinaryNode = { tag: 'receipt', attrs };
   if (rest.length) node.content = [{ tag: 'list', attrs: {}, content: rest.map((id) => ({ tag: 'item', attrs: { id } })) }];
   return node;
+}
+
+/**
+ * A contact's device could not decrypt `id` and asks the account to send it again: a retry receipt
+ * with the device's registration id (`participant` names the device in groups).
+ */
+export function retryReceipt(id: string, deviceJid: string, registrationId: number, sentAt: number, group?: string): BinaryNode {
+  return {
+    tag: 'receipt',
+    attrs: { id, type: 'retry', t: unixTime(), ...(group ? { from: group, participant: deviceJid } : { from: deviceJid }) },
+    content: [
+      { tag: 'retry', attrs: { count: '1', id, t: sentAt.toString(), v: '1' } },
+      { tag: 'registration', attrs: {}, content: encodeBigEndian(registrationId, 4) },
+    ],
+  };
+}
+
+/** A file a contact's device uploaded, as its message must name it. */
+export interface UploadedFile {
+  url: string;
+  directPath: string;
+  mediaKey: Uint8Array;
+  fileSha256: Uint8Array;
+  fileEncSha256: Uint8Array;
+  fileLength: number;
+}
+
+/**
+ * Puts the file a media message names on the media host, as the contact's phone does before it
+ * sends: bytes derived from the message id (so a test can tell them apart), of the size the message
+ * states, and the message then carries the real keys and location. The sender's phone remembers
+ * the file so it can upload it again when asked.
+ */
+export async function attachUploadedMedia(
+  message: proto.IMessage,
+  id: string,
+  upload: (bytes: Uint8Array, mediaType: MediaType) => Promise<UploadedFile>,
+  remember?: (messageId: string, media: { mediaKey: Uint8Array; fileEncSha256: Uint8Array; mediaType: MediaType }) => void,
+): Promise<void> {
+  const media = mediaPartOf(message);
+  if (!media) return;
+  const size = Math.min(Number(media.part.fileLength ?? 1024) || 1024, 8 * 1024 * 1024);
+  const seed = createHash('sha256').update(id).digest();
+  const bytes = Buffer.alloc(size);
+  for (let offset = 0; offset < size; offset += seed.length) seed.copy(bytes, offset);
+  const uploaded = await upload(bytes, media.mediaType);
+  remember?.(id, { mediaKey: uploaded.mediaKey, fileEncSha256: uploaded.fileEncSha256, mediaType: media.mediaType });
+  Object.assign(media.part, {
+    url: uploaded.url,
+    directPath: uploaded.directPath,
+    mediaKey: uploaded.mediaKey,
+    fileSha256: uploaded.fileSha256,
+    fileEncSha256: uploaded.fileEncSha256,
+    fileLength: uploaded.fileLength,
+  });
 }

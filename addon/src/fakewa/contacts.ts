@@ -3,21 +3,20 @@
  * account (any message kind, LID- or phone-number-addressed, 1:1 or in a group), read what it sends
  * them (the outbox), send delivery/read/played and retry receipts, and run the seeded groups.
  */
-import { createHash } from 'node:crypto';
-
-import { generateMessageIDV2, jidDecode, proto, type BinaryNode, type WAMessage } from 'baileys';
+import { generateMessageIDV2, jidDecode, type BinaryNode, type WAMessage } from 'baileys';
 import { pino, type Logger } from 'pino';
 
 import { buildIncomingMessage, type IncomingSpec } from '../engine/wa-message-builder.js';
 import { ContactBook, type Addressing, type Contact } from './contacts-book.js';
-import { MessageHistory } from './contacts-history.js';
+import { AccountActivity } from './contacts-account.js';
+import { keySeenByContact, MessageHistory } from './contacts-history.js';
 import { answerPreKeyFetch, answerUsync, contactSubject, type UsyncSubject } from './contacts-iq.js';
-import { contactReceipt, inboundStanza, mediaPartOf, type AccountDevice, type InboundEnvelope } from './contacts-inbound.js';
+import { attachUploadedMedia, contactReceipt, inboundStanza, retryReceipt, type AccountDevice, type InboundEnvelope, type UploadedFile } from './contacts-inbound.js';
 import { decryptSend, isForContacts } from './contacts-outbound.js';
 import { answerGroupQuery, FakeGroups, type GroupAction, type GroupMember, type GroupState } from './groups.js';
 import type { SentMedia } from './media-retry.js';
-import { availabilityOf, chatstateOf, outboxFields, readReceiptIds, type DownloadMedia, type OutboxEntry } from './outbox.js';
-import { isIq, SERVER_JID, unixTime } from './stanzas.js';
+import { outboxFields, readReceiptIds, type DownloadMedia, type OutboxEntry } from './outbox.js';
+import { isIq } from './stanzas.js';
 import type { CompanionLink, LinkedAccount, StanzaRouter, UploadedBundle } from './types.js';
 import type { MediaType } from 'baileys';
 
@@ -35,14 +34,7 @@ export interface ContactsHost {
   accountOf(link: CompanionLink): LinkedAccount | undefined;
 }
 
-export interface UploadedFile {
-  url: string;
-  directPath: string;
-  mediaKey: Uint8Array;
-  fileSha256: Uint8Array;
-  fileEncSha256: Uint8Array;
-  fileLength: number;
-}
+export type { UploadedFile } from './contacts-inbound.js';
 
 export interface FakeContactsOptions {
   /** Where contacts keep their keys and sessions; memory only when null. */
@@ -83,10 +75,11 @@ export class FakeContacts {
   private readonly readers = new Map<string, { chat: string; group?: string; phones: Set<string>; t: number; addressing: Addressing }>();
   private readonly pending = new Map<string, PendingDelivery>();
   private readonly resendWaiters = new Map<string, Array<(deviceJid: string) => void>>();
-  /** Barriers waiting for the account to acknowledge a marker notification (see `settle`). */
-  private readonly settlers = new Map<string, () => void>();
-  /** Each connection's announced availability; a connection starts unavailable, as Baileys announces it. */
-  private readonly availability = new WeakMap<CompanionLink, 'available' | 'unavailable'>();
+  private readonly activity = new AccountActivity({
+    record: (entry) => this.record(entry),
+    chatOf: (jid) => this.chatOf(jid),
+    accountOf: (link) => this.host?.accountOf(link),
+  });
 
   private constructor(
     readonly book: ContactBook,
@@ -113,32 +106,13 @@ export class FakeContacts {
   }
 
   /**
-   * Resolves once every stanza the account's connections sent before this call has been handled
-   * (so the outbox holds everything sent so far). Each connection gets a marker notification;
-   * stanzas arrive in order and are handled one after another, so when the account's acknowledgement
-   * of the marker is handled, everything before it was. Like any live stanza, the marker makes
-   * Baileys flush the events it buffers.
+   * Resolves once every stanza the account's connections sent before this call has been handled, so
+   * the outbox holds everything sent so far. Like any live stanza, it makes Baileys flush the events
+   * it buffers.
    */
   async settle(timeoutMs = 5_000): Promise<void> {
     const links = (this.host?.accounts.list() ?? []).flatMap((account) => this.host!.linksOf(account.phone));
-    await Promise.all(links.map((link) => this.settleLink(link, timeoutMs)));
-  }
-
-  private settleLink(link: CompanionLink, timeoutMs: number): Promise<void> {
-    const id = `settle-${generateMessageIDV2()}`;
-    return new Promise<void>((resolve) => {
-      const finish = (): void => {
-        clearTimeout(timer);
-        clearInterval(watch);
-        this.settlers.delete(id);
-        resolve();
-      };
-      // A connection that closes, or an account that never answers, ends the wait: nothing more comes.
-      const timer = setTimeout(finish, timeoutMs);
-      const watch = setInterval(() => link.closed && finish(), 50);
-      this.settlers.set(id, finish);
-      link.send({ tag: 'notification', attrs: { from: SERVER_JID, type: 'server', id, t: unixTime() } });
-    });
+    await this.activity.settle(links, timeoutMs);
   }
 
   /** Phones of the contacts that could read a message the account sent. */
@@ -176,7 +150,7 @@ export class FakeContacts {
       },
     });
     let message = built.message!;
-    await this.attachUploadedMedia(message, id);
+    if (this.options.uploadMedia) await attachUploadedMedia(message, id, this.options.uploadMedia, this.options.rememberMedia);
     this.history.put(built);
     if (fromMe && !group) {
       // The phone's own copy of a 1:1 message names the chat it went to.
@@ -222,14 +196,7 @@ export class FakeContacts {
     const device = options.device ?? 3;
     const peer = contact.device(device);
     const deviceJid = contact.deviceJid(device, options.addressing ?? read.addressing);
-    const receipt: BinaryNode = {
-      tag: 'receipt',
-      attrs: { id, type: 'retry', t: Math.floor(Date.now() / 1000).toString(), ...(read.group ? { from: read.group, participant: deviceJid } : { from: deviceJid }) },
-      content: [
-        { tag: 'retry', attrs: { count: '1', id, t: read.t.toString(), v: '1' } },
-        { tag: 'registration', attrs: {}, content: Buffer.from([0, 0, (peer.registrationId >> 8) & 0xff, peer.registrationId & 0xff]) },
-      ],
-    };
+    const receipt = retryReceipt(id, deviceJid, peer.registrationId, read.t, read.group);
     await this.book.save();
     const arrived = new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), options.timeoutMs ?? 10_000);
@@ -328,37 +295,13 @@ export class FakeContacts {
     });
   }
 
-  private async attachUploadedMedia(message: proto.IMessage, id: string): Promise<void> {
-    const media = mediaPartOf(message);
-    if (!media || !this.options.uploadMedia) return;
-    const size = Math.min(Number(media.part.fileLength ?? 1024) || 1024, 8 * 1024 * 1024);
-    const seed = createHash('sha256').update(id).digest();
-    const bytes = Buffer.alloc(size);
-    for (let offset = 0; offset < size; offset += seed.length) seed.copy(bytes, offset);
-    const uploaded = await this.options.uploadMedia(bytes, media.mediaType);
-    this.options.rememberMedia?.(id, { mediaKey: uploaded.mediaKey, fileEncSha256: uploaded.fileEncSha256, mediaType: media.mediaType });
-    Object.assign(media.part, {
-      url: uploaded.url,
-      directPath: uploaded.directPath,
-      mediaKey: uploaded.mediaKey,
-      fileSha256: uploaded.fileSha256,
-      fileEncSha256: uploaded.fileEncSha256,
-      fileLength: uploaded.fileLength,
-    });
-  }
-
   private handle(node: BinaryNode, link: CompanionLink): boolean | Promise<boolean> {
     if (node.tag === 'iq' && isIq(node, 'usync', 'get')) return this.answer(link, answerUsync(node, { lookup: (jid) => this.subject(jid) }));
     if (node.tag === 'iq' && isIq(node, 'encrypt', 'get', 'key')) return this.answerBundles(node, link);
     if (node.tag === 'iq' && node.attrs.xmlns === 'w:g2' && node.attrs.type === 'get') return this.answerGroups(node, link);
     if (node.tag === 'receipt') return this.onAccountReceipt(node);
     if (node.tag === 'ack' && node.attrs.class === 'message') return this.onAccountAck(node);
-    if (node.tag === 'ack' && node.attrs.class === 'notification' && this.settlers.has(node.attrs.id ?? '')) {
-      this.settlers.get(node.attrs.id ?? '')!();
-      return true;
-    }
-    if (node.tag === 'chatstate') return this.onChatstate(node);
-    if (node.tag === 'presence') return this.onAvailability(node, link);
+    if (this.activity.handle(node, link)) return true;
     if (node.tag === 'message' && isForContacts(node, { book: this.book, groups: this.groupsState })) return this.onAccountMessage(node, link);
     return false;
   }
@@ -397,28 +340,6 @@ export class FakeContacts {
     if (account) this.groupsState.enrol(account);
     const reply = answerGroupQuery(node, this.groupsState, account?.phone);
     return reply ? this.answer(link, reply) : false;
-  }
-
-  /** `composing`, `recording` or `paused` in a chat. */
-  private onChatstate(node: BinaryNode): boolean {
-    const chatstate = chatstateOf(node);
-    if (!chatstate) return false;
-    this.record({ id: generateMessageIDV2(), to: this.chatOf(chatstate.to), type: 'presence', state: chatstate.state });
-    return true;
-  }
-
-  /**
-   * The account going online or offline. Baileys announces `unavailable` on every connect; only a
-   * change is recorded, so the outbox shows what the user asked for.
-   */
-  private onAvailability(node: BinaryNode, link: CompanionLink): boolean {
-    const state = availabilityOf(node);
-    if (!state) return false;
-    const before = this.availability.get(link) ?? 'unavailable';
-    this.availability.set(link, state);
-    const account = this.host?.accountOf(link);
-    if (state !== before && account) this.record({ id: generateMessageIDV2(), to: `${account.phone}@s.whatsapp.net`, type: 'presence', state });
-    return true;
   }
 
   /** A chat as the outbox names it: a contact's phone-number jid, or the group jid. */
@@ -502,15 +423,3 @@ export class FakeContacts {
   }
 }
 
-/**
- * An earlier message as a contact refers to it (reactions, votes, quotes): keys on the wire are
- * written from the sender's side, and the account's Baileys turns them around. The history keeps
- * the account's side. The contact's own messages are named by their author rather than `fromMe`,
- * which the account reads the same way.
- */
-function keySeenByContact(earlier: WAMessage, ownJid: string, group: string | undefined): WAMessage {
-  const { id, fromMe, participant, remoteJid } = earlier.key;
-  const author = fromMe ? ownJid : (participant ?? remoteJid ?? undefined);
-  const key = { id, fromMe: false, remoteJid: group ?? ownJid, ...(author ? { participant: author } : {}) };
-  return { ...earlier, key } as WAMessage;
-}
