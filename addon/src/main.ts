@@ -23,6 +23,7 @@ import { createLogger } from './logger.js';
 import { Session } from './session/session.js';
 import { SimulatedWhatsApp } from './simulator/simulated-whatsapp.js';
 import { loadSettings, SettingsError } from './settings.js';
+import { StorageHealth } from './util/storage-health.js';
 
 const SHUTDOWN_DEADLINE_MS = 4_500;
 
@@ -70,9 +71,10 @@ async function main(): Promise<void> {
   const { key: apiKey, generated } = await resolveApiKey(settings.apiKey, settings.dataDir);
   if (generated) logger.info({ file: apiKeyFilePath(settings.dataDir) }, 'generated a new API key and stored it');
 
+  const storageHealth = new StorageHealth();
   const journal = await Journal.open(
     join(settings.dataDir, 'journal'),
-    { maxEvents: settings.journalMaxEvents, maxAgeMs: settings.journalMaxAgeDays * 86_400_000 },
+    { maxEvents: settings.journalMaxEvents, maxAgeMs: settings.journalMaxAgeDays * 86_400_000, storageHealth },
     logger.child({ module: 'journal' }),
   );
   const auth = await openAuthStore(join(settings.dataDir, 'auth'), logger.child({ module: 'auth' }));
@@ -119,7 +121,10 @@ async function main(): Promise<void> {
     { maxUploadBytes: settings.mediaUploadMaxMb * 1024 * 1024, cacheQuotaBytes: settings.mediaCacheMaxMb * 1024 * 1024 },
     logger.child({ module: 'media' }),
   );
-  const idempotency = IdempotencyStore.open<SentMessage>(join(settings.dataDir, 'idempotency.json'), logger.child({ module: 'idempotency' }));
+  const idempotency = await IdempotencyStore.open<SentMessage>(join(settings.dataDir, 'idempotency'), logger.child({ module: 'idempotency' }), {
+    storageHealth,
+    legacyFile: join(settings.dataDir, 'idempotency.json'),
+  });
   const sender = new Sender({
     session,
     media,
@@ -146,6 +151,7 @@ async function main(): Promise<void> {
     media,
     logger: logger.child({ module: 'api' }),
     shutdown: shutdownController.signal,
+    storage: storageHealth,
   });
 
   const server: Server = await new Promise((resolve, reject) => {
@@ -161,6 +167,8 @@ async function main(): Promise<void> {
       version,
       apiKey,
       trusted: settings.ingressTrusted,
+      allowedHosts: settings.dashboardHosts,
+      supervisor: settings.supervisor,
       session,
       journal,
       logger: logger.child({ module: 'dashboard' }),

@@ -8,6 +8,7 @@ import { errorHandler, methodNotAllowed, notFound } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import type { MediaStore } from '../media/media-store.js';
 import type { Sender } from '../messaging/sender.js';
+import type { StorageHealth } from '../util/storage-health.js';
 import { eventRoutes } from './routes/events.js';
 import { mediaRoutes } from './routes/media.js';
 import { messageRoutes } from './routes/messages.js';
@@ -26,6 +27,8 @@ export interface AppDependencies {
   media: MediaStore;
   logger: Logger;
   shutdown: AbortSignal;
+  /** Which stores cannot write; `/health` reports it. */
+  storage?: StorageHealth;
 }
 
 export const JSON_BODY_LIMIT = '1mb';
@@ -36,7 +39,7 @@ export function createApp(deps: AppDependencies): Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
-  app.use(publicRoutes(deps.session, deps.version));
+  app.use(publicRoutes(deps.session, deps.version, deps.storage));
   app.use(requireApiKey(deps.apiKey));
   app.use(mediaRoutes(deps.media, deps.sender));
   app.use(express.json({ limit: JSON_BODY_LIMIT, strict: true }));

@@ -74,11 +74,22 @@ const schemas: Record<string, Schema> = {
       message: { type: 'string', description: 'What went wrong and what to do about it.' },
     }),
   }),
-  Health: object({
-    status: { const: 'ok' },
-    version: str,
-    state: { enum: CONNECTION_STATES },
-  }),
+  Health: object(
+    {
+      status: { enum: ['ok', 'degraded'], description: '`degraded` while the add-on cannot write its data (the API still answers).' },
+      version: str,
+      state: { enum: CONNECTION_STATES },
+      reason: nullable({
+        enum: ['storage_full', 'storage_error'],
+        description: 'Why it is degraded: `storage_full` (free space on the add-on\'s disk) or `storage_error` (writes fail otherwise); null when ok.',
+      }),
+      storage: object({
+        components: { type: 'array', items: { enum: ['journal', 'credentials', 'idempotency', 'media'] }, description: 'The stores that cannot write.' },
+        since: { ...dateTime, description: 'When writes began to fail.' },
+      }),
+    },
+    ['status', 'version', 'state', 'reason'],
+  ),
   Account: object({
     jid: { type: 'string', description: 'Phone-number jid of the linked account.' },
     phone: { type: 'string', description: 'E.164 phone number.' },
@@ -151,7 +162,12 @@ const schemas: Record<string, Schema> = {
     events: { type: 'array', items: ref('Event') },
     last_seq: { type: 'integer', minimum: 0, description: 'The newest seq in the journal.' },
     oldest_seq: { type: 'integer', minimum: 1, description: 'The oldest retained seq (last_seq + 1 when none are retained).' },
-    gap: { type: 'boolean', description: 'True when events after `after` were already trimmed and are lost to this reader.' },
+    gap: { type: 'boolean', description: 'True when events after `after` are lost to this reader: trimmed, or damaged on disk.' },
+    journal_id: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9_-]{22}$',
+      description: 'A random id fixed when the journal was created. A different id than before means the journal was wiped or replaced: read it again from after=0.',
+    },
   }),
   UploadedMedia: object({ media_id: str, mimetype: str, size: { type: 'integer', minimum: 1 } }),
   SendRequest: {

@@ -2,13 +2,28 @@
  * `Idempotency-Key` support: the first request with a key does the work; every later request with
  * that key (also one that arrives while the first is still running) gets the same result and never
  * a second send. Results are kept for 24 hours and survive restarts.
+ *
+ * Before the work starts, the key is written down durably as "started"; only then is the message
+ * sent. If that write fails (a full disk), the request is refused with `storage_full` and nothing is
+ * sent, rather than sent without a record that would stop a retry from sending it again. A key
+ * found "started" after a restart may or may not have been delivered, so it is never sent again:
+ * the retry is told the outcome is unknown.
+ *
+ * On disk it is a snapshot-log (see util/snapshot-log): one small append per change.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import type { Logger } from 'pino';
-import { writeFileAtomic } from '../util/atomic-file.js';
+import { readFile } from 'node:fs/promises';
+import { pino, type Logger } from 'pino';
+import { ApiError } from '../api/errors.js';
+import { removeFileIfExists } from '../util/atomic-file.js';
+import { SnapshotLog } from '../util/snapshot-log.js';
+import { storageProblemReason, type StorageHealth } from '../util/storage-health.js';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 const MAX_KEY_LENGTH = 255;
+const STORE_NAME = 'idempotency';
+/** Below this the log is cheaper to keep than to fold into a new snapshot. */
+const MIN_COMPACTION_BYTES = 256 * 1024;
+const RESYNC_INTERVAL_MS = 5_000;
 
 export class IdempotencyConflictError extends Error {
   constructor() {
@@ -18,10 +33,26 @@ export class IdempotencyConflictError extends Error {
 
 export class IdempotencyKeyError extends Error {}
 
+export interface IdempotencyOptions {
+  now?: () => number;
+  storageHealth?: StorageHealth;
+  /** The single JSON file older versions kept; its records are taken over and it is removed. */
+  legacyFile?: string;
+  resyncIntervalMs?: number;
+}
+
 interface Remembered<T> {
   fingerprint: string;
-  result: T;
+  /** Absent while the work runs (or ran when the service stopped): the outcome is not known. */
+  result?: T;
   at: number;
+}
+
+/** One change, as appended to the log: `r` remembers a key, `f` forgets it. */
+interface Change<T> {
+  k: string;
+  r?: Remembered<T>;
+  f?: true;
 }
 
 interface InFlight<T> {
@@ -38,25 +69,31 @@ export function validateIdempotencyKey(key: string): void {
 export class IdempotencyStore<T> {
   private readonly done = new Map<string, Remembered<T>>();
   private readonly inFlight = new Map<string, InFlight<T>>();
-  private persisting: Promise<void> = Promise.resolve();
-  private dirty = false;
+  private readonly now: () => number;
+  /** Set when memory holds changes the disk refused: a snapshot of memory is retried until it lands. */
+  private resyncTimer: NodeJS.Timeout | null = null;
+  private resyncing: Promise<void> = Promise.resolve();
+  private compacting = false;
 
   private constructor(
-    private readonly path: string,
+    private readonly storage: SnapshotLog,
     private readonly logger: Logger,
-    private readonly now: () => number,
-  ) {}
+    private readonly options: IdempotencyOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
 
-  static open<T>(path: string, logger: Logger, now: () => number = Date.now): IdempotencyStore<T> {
-    const store = new IdempotencyStore<T>(path, logger, now);
-    if (existsSync(path)) {
-      try {
-        const entries = JSON.parse(readFileSync(path, 'utf8')) as Array<[string, Remembered<T>]>;
-        for (const [key, value] of entries) store.done.set(key, value);
-        store.expire();
-      } catch (err) {
-        logger.warn({ err: (err as Error).message }, 'idempotency records unreadable; starting without them');
-      }
+  static async open<T>(dir: string, logger?: Logger, options: IdempotencyOptions = {}): Promise<IdempotencyStore<T>> {
+    const log = logger ?? pino({ level: 'silent' });
+    const { log: storage, snapshot, records } = await SnapshotLog.open(dir, STORE_NAME, log);
+    const store = new IdempotencyStore<T>(storage, log, options);
+    if (snapshot !== undefined) store.load(snapshot, (payload) => JSON.parse(payload) as Array<Change<T>>);
+    for (const record of records) store.load(record, (payload) => [JSON.parse(payload) as Change<T>]);
+    const adopted = options.legacyFile ? await store.adoptLegacyFile(options.legacyFile) : false;
+    store.expire();
+    if (adopted) {
+      await store.storage.compact(() => store.serialise());
+      await removeFileIfExists(options.legacyFile!);
     }
     return store;
   }
@@ -67,54 +104,154 @@ export class IdempotencyStore<T> {
    */
   async run(key: string, fingerprint: string, work: () => Promise<T>): Promise<T> {
     this.expire();
-    const remembered = this.done.get(key);
-    if (remembered) {
-      if (remembered.fingerprint !== fingerprint) throw new IdempotencyConflictError();
-      return remembered.result;
-    }
     const running = this.inFlight.get(key);
     if (running) {
       if (running.fingerprint !== fingerprint) throw new IdempotencyConflictError();
       return running.promise;
     }
-    const promise = work();
+    const remembered = this.done.get(key);
+    if (remembered) {
+      if (remembered.fingerprint !== fingerprint) throw new IdempotencyConflictError();
+      if (remembered.result === undefined) throw outcomeUnknown();
+      return remembered.result;
+    }
+    const promise = this.runOnce(key, fingerprint, work);
     this.inFlight.set(key, { fingerprint, promise });
     try {
-      const result = await promise;
-      this.done.set(key, { fingerprint, result, at: this.now() });
-      await this.persist();
-      return result;
+      return await promise;
     } finally {
       this.inFlight.delete(key);
     }
   }
 
-  /** Resolves when every remembered result is on disk. */
-  flush(): Promise<void> {
-    return this.persisting;
+  /** Resolves when every remembered result is on disk (or writing it failed). */
+  async flush(): Promise<void> {
+    await this.storage.idle();
+    await this.resyncing;
+  }
+
+  private async runOnce(key: string, fingerprint: string, work: () => Promise<T>): Promise<T> {
+    const started: Remembered<T> = { fingerprint, at: this.now() };
+    try {
+      await this.storage.append(JSON.stringify({ k: key, r: started } satisfies Change<T>));
+    } catch (error) {
+      this.logger.error({ err: error }, 'could not record an Idempotency-Key; the message was not sent');
+      this.options.storageHealth?.failed('idempotency', error);
+      const full = storageProblemReason(error) === 'storage_full';
+      throw new ApiError(
+        507,
+        full ? 'storage_full' : 'storage_error',
+        `The add-on's storage is ${full ? 'full' : 'failing'}, so it cannot remember this Idempotency-Key. The message was NOT sent; free space on the add-on's disk and send it again.`,
+      );
+    }
+    this.done.set(key, started);
+    let result: T;
+    try {
+      result = await work();
+    } catch (error) {
+      this.done.delete(key);
+      this.write({ k: key, f: true });
+      throw error;
+    }
+    this.done.delete(key);
+    this.done.set(key, { fingerprint, result, at: started.at });
+    // The "started" record already stops a second send, so the answer need not wait for this one.
+    this.write({ k: key, r: { fingerprint, result, at: started.at } });
+    return result;
+  }
+
+  private write(change: Change<T>): void {
+    this.storage.append(JSON.stringify(change)).then(
+      () => {
+        if (this.resyncTimer === null) this.options.storageHealth?.recovered('idempotency');
+        this.compactIfLogOutgrewSnapshot();
+      },
+      (error: unknown) => {
+        this.logger.error({ err: error }, 'could not store an idempotency record; retrying');
+        this.options.storageHealth?.failed('idempotency', error);
+        this.scheduleResync();
+      },
+    );
+  }
+
+  /** Memory is ahead of the disk: write a snapshot of memory until it lands. */
+  private scheduleResync(): void {
+    if (this.resyncTimer !== null) return;
+    this.resyncTimer = setTimeout(() => {
+      this.resyncing = this.storage.compact(() => this.serialise()).then(
+        () => {
+          this.resyncTimer = null;
+          this.options.storageHealth?.recovered('idempotency');
+          this.logger.warn('idempotency records are stored again');
+        },
+        () => {
+          this.resyncTimer = null;
+          this.scheduleResync();
+        },
+      );
+    }, this.options.resyncIntervalMs ?? RESYNC_INTERVAL_MS);
+    this.resyncTimer.unref();
+  }
+
+  private compactIfLogOutgrewSnapshot(): void {
+    if (this.compacting || !this.storage.needsCompaction(MIN_COMPACTION_BYTES)) return;
+    this.compacting = true;
+    this.storage
+      .compact(() => this.serialise())
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'could not compact the idempotency records'))
+      .finally(() => {
+        this.compacting = false;
+      });
+  }
+
+  private serialise(): string {
+    this.expire();
+    return JSON.stringify([...this.done].map(([k, r]) => ({ k, r })));
+  }
+
+  private load(payload: string, parse: (payload: string) => Array<Change<T>>): void {
+    let changes: Array<Change<T>>;
+    try {
+      changes = parse(payload);
+    } catch {
+      this.logger.warn('skipped an unreadable idempotency record');
+      return;
+    }
+    for (const change of changes) {
+      if (typeof change?.k !== 'string') continue;
+      this.done.delete(change.k);
+      if (change.r && typeof change.r.fingerprint === 'string' && typeof change.r.at === 'number') this.done.set(change.k, change.r);
+    }
+  }
+
+  private async adoptLegacyFile(path: string): Promise<boolean> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch {
+      return false;
+    }
+    try {
+      for (const [key, value] of JSON.parse(text) as Array<[string, Remembered<T>]>) this.done.set(key, value);
+    } catch {
+      this.logger.warn('the old idempotency file is unreadable; starting without it');
+    }
+    return true;
   }
 
   private expire(): void {
     const oldest = this.now() - IDEMPOTENCY_TTL_MS;
     for (const [key, value] of this.done) {
-      if (value.at >= oldest) break; // insertion order is time order
-      this.done.delete(key);
-      this.dirty = true;
+      if (value.at >= oldest) break; // insertion order is (nearly) time order
+      if (!this.inFlight.has(key)) this.done.delete(key);
     }
   }
+}
 
-  /** Writes are coalesced: while one is running, later results ride on the next single write. */
-  private persist(): Promise<void> {
-    this.dirty = true;
-    this.persisting = this.persisting.then(async () => {
-      if (!this.dirty) return;
-      this.dirty = false;
-      try {
-        await writeFileAtomic(this.path, JSON.stringify([...this.done]));
-      } catch (err) {
-        this.logger.error({ err: (err as Error).message }, 'could not store idempotency records');
-      }
-    });
-    return this.persisting;
-  }
+function outcomeUnknown(): ApiError {
+  return new ApiError(
+    409,
+    'idempotency_outcome_unknown',
+    'A send with this Idempotency-Key was under way when the add-on stopped; it may have been delivered, so it is not sent again. Check the chat, and use a new key to send it anyway.',
+  );
 }

@@ -19,9 +19,10 @@ export function eventRoutes(journal: Journal, shutdown: AbortSignal): Router {
     const limit = queryInt(req.query, 'limit', 100, 1, MAX_PAGE);
     const wait = queryInt(req.query, 'wait', 0, 0, MAX_WAIT_SECONDS);
 
-    // As the contract says: wait whenever nothing is newer than `after`. A reader ahead of the
-    // journal (its data was reset) learns so from `last_seq < after` when the wait ends.
-    if (wait > 0 && journal.lastSeq <= after) {
+    // As the contract says: wait whenever no event after `after` exists (seqs lost to damage do not
+    // count, or a reader just before them would spin). A reader ahead of the journal (its data was
+    // reset) learns so from `last_seq < after` when the wait ends.
+    if (wait > 0 && !journal.hasEventsAfter(after)) {
       const abandoned = new AbortController();
       const onClose = (): void => abandoned.abort();
       const onShutdown = (): void => abandoned.abort();
@@ -36,7 +37,7 @@ export function eventRoutes(journal: Journal, shutdown: AbortSignal): Router {
       if (res.writableEnded || res.destroyed) return;
     }
     const page = journal.read(after, limit);
-    res.json({ events: page.events, last_seq: page.lastSeq, oldest_seq: page.oldestSeq, gap: page.gap });
+    res.json({ events: page.events, last_seq: page.lastSeq, oldest_seq: page.oldestSeq, gap: page.gap, journal_id: journal.id });
   });
 
   return router;
