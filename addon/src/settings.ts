@@ -41,6 +41,11 @@ export interface Settings {
    * and loopback. `WA_INGRESS_TRUSTED` replaces the list (empty: trust nobody).
    */
   ingressTrusted: string[];
+  /**
+   * Names the web page answers to besides localhost and IP addresses (`WA_DASHBOARD_HOSTS`,
+   * comma-separated); any other Host is refused, against DNS rebinding.
+   */
+  dashboardHosts: string[];
   /** Set inside the add-on: how to reach the Supervisor (for discovery). */
   supervisor: SupervisorAccess | null;
 }
@@ -154,6 +159,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       env.WA_INGRESS_TRUSTED === undefined
         ? [...DEFAULT_INGRESS_TRUSTED]
         : env.WA_INGRESS_TRUSTED.split(',').map((address) => address.trim()).filter((address) => address !== ''),
+    dashboardHosts: (env.WA_DASHBOARD_HOSTS ?? '').split(',').map((name) => name.trim()).filter((name) => name !== ''),
     supervisor: supervisorToken
       ? { url: (pickString(env.SUPERVISOR_URL) ?? 'http://supervisor').replace(/\/+$/, ''), token: supervisorToken }
       : null,

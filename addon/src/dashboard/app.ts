@@ -1,8 +1,8 @@
 /**
  * The add-on's web page, served on the ingress port: Home Assistant shows it in its sidebar. It shows
- * the connection, links the phone (QR code or code by phone number), and offers logout, reconnect
- * and the API key. Every URL it uses is relative, because ingress serves it under
- * `/api/hassio_ingress/<token>/`.
+ * the connection and, to those who may manage the session, links the phone (QR code or code by phone
+ * number), reconnects and logs out. It never shows the API key. Every URL it uses is relative,
+ * because ingress serves it under `/api/hassio_ingress/<token>/`.
  */
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -12,16 +12,25 @@ import { ApiError, errorBody, errorHandler } from '../api/errors.js';
 import { objectBody, requiredString } from '../api/validate.js';
 import type { Journal } from '../journal/journal.js';
 import { SessionError, type Session } from '../session/session.js';
+import type { SupervisorAccess } from '../settings.js';
 import { PhoneNumberError, toE164 } from '../util/phone.js';
-import { DashboardAccess } from './access.js';
+import { DashboardAccess, viewerOf, type Viewer } from './access.js';
+import { CoreAdminCheck, NO_ADMINS, type AdminCheck } from './ha-admins.js';
+import { hostGuard } from './host-check.js';
 import { loginPage } from './login-page.js';
+import { DashboardSessions } from './sessions.js';
+import { viewStream } from './stream.js';
 import { DashboardViews } from './view.js';
 
 export interface DashboardDependencies {
   version: string;
   apiKey: string;
-  /** Peer addresses let in without the key (the ingress proxy). */
+  /** Addresses of Home Assistant's ingress proxy: their user headers are believed. */
   trusted: readonly string[];
+  /** Names besides localhost and IP addresses the page answers to (`WA_DASHBOARD_HOSTS`). */
+  allowedHosts?: readonly string[];
+  /** Inside Home Assistant: the Supervisor, through which Core says who is an administrator. */
+  supervisor?: SupervisorAccess | null;
   session: Session;
   journal: Journal;
   logger: Logger;
@@ -31,9 +40,6 @@ export interface DashboardDependencies {
 const PAGE_DIR = fileURLToPath(new URL('../../../static/dashboard/', import.meta.url));
 /** Style, script and icon: the same for everyone and nothing private; the sign-in form needs them too. */
 const ASSETS_DIR = fileURLToPath(new URL('../../../static/dashboard/assets/', import.meta.url));
-const KEEP_ALIVE_MS = 25_000;
-/** Several changes in a row (state, then its journal entry) reach the page as one update. */
-const PUSH_COALESCE_MS = 30;
 
 const PAGE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Content-Security-Policy':
@@ -77,8 +83,16 @@ function asApiError(err: unknown): unknown {
   return err;
 }
 
+/** Who did it, for the log: a Home Assistant user id (not personal data) or "the API key". */
+function actor(viewer: Viewer): Record<string, string> {
+  return viewer.userId !== null ? { user: viewer.userId } : { user: 'api key' };
+}
+
 export function createDashboardApp(deps: DashboardDependencies): Express {
-  const access = new DashboardAccess(deps.apiKey, deps.trusted);
+  const admins: AdminCheck = deps.supervisor
+    ? new CoreAdminCheck(deps.supervisor, deps.logger.child({ module: 'ha-admins' }))
+    : NO_ADMINS;
+  const access = new DashboardAccess(deps.apiKey, deps.trusted, admins, new DashboardSessions(deps.apiKey));
   const views = new DashboardViews(deps.session, deps.journal, deps.version);
   // One listener on the session however many pages are open.
   const sessionChanges = new EventEmitter<{ change: [] }>().setMaxListeners(0);
@@ -88,7 +102,12 @@ export function createDashboardApp(deps: DashboardDependencies): Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
+  app.use(hostGuard(access.proxies, deps.allowedHosts ?? []));
   app.use('/static', express.static(ASSETS_DIR, { index: false, etag: false, cacheControl: false, setHeaders: (res) => res.set('Cache-Control', 'no-cache') }));
+
+  app.get('/login', (_req, res) => {
+    res.set(PAGE_SECURITY_HEADERS).type('html').send(loginPage(false));
+  });
 
   app.post('/login', express.urlencoded({ extended: false, limit: '4kb' }), (req, res) => {
     const candidate: unknown = (req.body as Record<string, unknown> | undefined)?.api_key;
@@ -98,6 +117,7 @@ export function createDashboardApp(deps: DashboardDependencies): Express {
       res.status(401).type('html').send(loginPage(true));
       return;
     }
+    deps.logger.info({ from: req.socket.remoteAddress }, 'signed in to the dashboard with the API key');
     access.signIn(res);
     res.redirect(303, './');
   });
@@ -109,75 +129,48 @@ export function createDashboardApp(deps: DashboardDependencies): Express {
   });
 
   app.get('/api/state', async (_req, res) => {
-    res.set('Cache-Control', 'no-store').json(await views.current());
+    res.set('Cache-Control', 'no-store').json(await views.current(viewerOf(res)));
   });
 
-  app.get('/api/key', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ api_key: deps.apiKey });
+  app.get(
+    '/api/stream',
+    viewStream({
+      journal: deps.journal,
+      sessionChanges,
+      viewerOf: (req) => access.identify(req),
+      render: (viewer) => views.current(viewer),
+      logger: deps.logger,
+      shutdown: deps.shutdown,
+    }),
+  );
+
+  app.post('/api/sign-out', requireJson, (_req, res) => {
+    deps.logger.info(actor(viewerOf(res)), 'dashboard sign-out: every API-key sign-in is revoked');
+    access.signOutEverywhere(res);
+    res.set('Cache-Control', 'no-store').json({ signed_out: true });
   });
 
-  app.get('/api/stream', async (_req, res) => {
-    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
-    const ended = new AbortController();
-    const end = (): void => ended.abort();
-    res.once('close', end);
-    deps.shutdown.addEventListener('abort', end, { once: true });
-
-    let timer: NodeJS.Timeout | null = null;
-    const push = (): void => {
-      if (timer || ended.signal.aborted) return;
-      timer = setTimeout(() => {
-        timer = null;
-        views.current().then(
-          (view) => {
-            if (!ended.signal.aborted) res.write(`data: ${JSON.stringify(view)}\n\n`);
-          },
-          (err: unknown) => deps.logger.error({ err: (err as Error).message }, 'could not build the dashboard view'),
-        );
-      }, PUSH_COALESCE_MS);
-    };
-    sessionChanges.on('change', push);
-    push();
-    try {
-      let seen = deps.journal.lastSeq;
-      while (!ended.signal.aborted) {
-        const woken = await deps.journal.waitForEvents(seen, KEEP_ALIVE_MS, ended.signal);
-        if (ended.signal.aborted) break;
-        if (woken) {
-          seen = deps.journal.lastSeq;
-          push();
-        } else {
-          res.write(': still here\n\n');
-        }
-      }
-    } finally {
-      sessionChanges.off('change', push);
-      deps.shutdown.removeEventListener('abort', end);
-      if (timer) clearTimeout(timer);
-      res.end();
-    }
-  });
-
-  app.post('/api/pairing-code', express.json({ limit: '4kb' }), requireJson, async (req, res) => {
+  app.post('/api/pairing-code', access.adminOnly, express.json({ limit: '4kb' }), requireJson, async (req, res) => {
     const body = objectBody(req.body, ['phone_number']);
     try {
       const phone = toE164(requiredString(body, 'phone_number', 64));
+      deps.logger.info(actor(viewerOf(res)), 'pairing code requested from the dashboard');
       res.json({ code: await deps.session.requestPairingCode(phone.slice(1)) });
     } catch (err) {
       throw asApiError(err);
     }
   });
 
-  app.post('/api/logout', requireJson, async (_req, res) => {
-    deps.logger.info('logout requested from the dashboard');
+  app.post('/api/logout', access.adminOnly, requireJson, async (_req, res) => {
+    deps.logger.info(actor(viewerOf(res)), 'logout requested from the dashboard');
     await deps.session.logout();
-    res.json(await views.current());
+    res.json(await views.current(viewerOf(res)));
   });
 
-  app.post('/api/restart', requireJson, async (_req, res) => {
-    deps.logger.info('reconnect requested from the dashboard');
+  app.post('/api/restart', access.adminOnly, requireJson, async (_req, res) => {
+    deps.logger.info(actor(viewerOf(res)), 'reconnect requested from the dashboard');
     await deps.session.restart();
-    res.json(await views.current());
+    res.json(await views.current(viewerOf(res)));
   });
 
   app.use((req, res) => {

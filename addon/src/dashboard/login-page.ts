@@ -22,9 +22,9 @@ export function loginPage(failed: boolean): string {
   </header>
   <section class="card">
     <h2>Sign in</h2>
-    <p>This page is opened from outside Home Assistant. Enter the add-on's API key to continue; it is in
-    the add-on's <em>Configuration</em> tab (or, if you left that empty, in the add-on's web page inside
-    Home Assistant).</p>
+    <p>This page is opened from outside Home Assistant. Enter the add-on's API key to continue: the
+    <code>api_key</code> option in the add-on's <em>Configuration</em> tab or, if you left that empty, the
+    file <code>api_key</code> in the add-on's data directory. The sign-in lasts 12 hours.</p>
     <form method="post" action="login" class="stack">
       <label for="api_key">API key</label>
       <input id="api_key" name="api_key" type="password" autocomplete="current-password" required autofocus>

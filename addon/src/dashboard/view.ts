@@ -1,12 +1,14 @@
 /**
  * What the dashboard shows, in words a person understands: the connection, the QR code to scan
  * (rendered here, so the browser needs no QR library), and a one-line summary of the latest events.
- * Summaries name the kind of message and the chat, never its text.
+ * Summaries name the kind of message and the chat, never its text. Whoever scans the QR code (or
+ * types the pairing code) links their phone, so only people who may manage the session see them.
  */
 import QRCode from 'qrcode';
 import type { Journal } from '../journal/journal.js';
 import type { ConnectionState, JournalEvent, MessageKind } from '../journal/types.js';
 import type { Session, SessionView } from '../session/session.js';
+import type { Viewer } from './access.js';
 
 export const RECENT_EVENTS = 20;
 
@@ -28,6 +30,9 @@ export interface DashboardView {
   qr: { svg: string; expires_at: string } | null;
   pairing_code: string | null;
   events: DashboardEvent[];
+  /** Whether this viewer may link, reconnect or log out; the server checks again on every action. */
+  can_manage: boolean;
+  viewer: { name: string | null; via: Viewer['via']; signed_in: boolean };
 }
 
 export const STATE_LABELS: Readonly<Record<ConnectionState, string>> = {
@@ -108,8 +113,9 @@ export class DashboardViews {
     private readonly version: string,
   ) {}
 
-  async current(): Promise<DashboardView> {
+  async current(viewer: Viewer): Promise<DashboardView> {
     const view: SessionView = this.session.snapshot();
+    const canManage = viewer.role === 'admin';
     const recent = this.journal.read(Math.max(0, this.journal.lastSeq - RECENT_EVENTS), RECENT_EVENTS).events;
     return {
       version: this.version,
@@ -120,9 +126,11 @@ export class DashboardViews {
       last_disconnect: view.last_disconnect
         ? { reason: reasonInWords(view.last_disconnect.reason), explanation: view.last_disconnect.message, at: view.last_disconnect.at }
         : null,
-      qr: view.qr ? { svg: await this.qrSvg(view.qr.code), expires_at: view.qr.expires_at } : null,
-      pairing_code: view.pairing_code,
+      qr: canManage && view.qr ? { svg: await this.qrSvg(view.qr.code), expires_at: view.qr.expires_at } : null,
+      pairing_code: canManage ? view.pairing_code : null,
       events: recent.reverse().map((event) => ({ seq: event.seq, type: event.type, at: event.at, summary: summarise(event) })),
+      can_manage: canManage,
+      viewer: { name: viewer.name, via: viewer.via, signed_in: viewer.signedIn },
     };
   }
 

@@ -1,11 +1,11 @@
 // The add-on's web page. Every URL is relative: Home Assistant serves this page under
-// /api/hassio_ingress/<token>/. Text from WhatsApp (chat names) is only ever set as textContent.
+// /api/hassio_ingress/<token>/. Text from WhatsApp (chat names) and from Home Assistant (user names)
+// is only ever set as textContent. The buttons follow the server's `can_manage`; the server refuses
+// the actions anyway to anyone who may not manage the session.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
 const FALLBACK_POLL_MS = 15_000;
-
-let apiKey = null;
 
 function formatTime(iso) {
   const date = new Date(iso);
@@ -56,11 +56,14 @@ function render(view) {
   }
 
   const linked = view.state === 'connected' || view.state === 'reconnecting';
-  show($('logout'), linked);
-  show($('restart'), linked);
-  show($('relink'), view.state === 'logged_out');
+  const manage = view.can_manage === true;
+  show($('logout'), manage && linked);
+  show($('restart'), manage && linked);
+  show($('relink'), manage && view.state === 'logged_out');
 
-  show($('pairing'), view.state === 'pairing');
+  show($('pairing'), manage && view.state === 'pairing');
+  show($('pairing-locked'), !manage && (view.state === 'pairing' || view.state === 'logged_out'));
+  renderAccess(view);
   const image = $('qr-image');
   if (view.qr) {
     const source = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(view.qr.svg)}`;
@@ -86,6 +89,19 @@ function render(view) {
     }),
   );
   show($('no-events'), view.events.length === 0);
+}
+
+function renderAccess(view) {
+  const { viewer } = view;
+  let note;
+  if (viewer.via === 'api_key') note = 'You are using the API key: you can link, reconnect and log out.';
+  else if (view.can_manage) note = `${viewer.name ?? 'You'}, as a Home Assistant administrator, can link, reconnect and log out.`;
+  else if (viewer.via === 'home_assistant')
+    note = `${viewer.name ?? 'You'} can watch the connection here. Linking a phone, reconnecting and logging out are for Home Assistant administrators.`;
+  else note = 'You can watch the connection here. To link, reconnect or log out, sign in with the API key.';
+  $('access-note').textContent = note;
+  show($('sign-in'), viewer.via === 'address');
+  show($('sign-out'), viewer.signed_in === true);
 }
 
 async function refresh() {
@@ -137,29 +153,6 @@ async function act(button, path) {
   }
 }
 
-async function loadKey() {
-  apiKey ??= (await call('api/key')).api_key;
-  return apiKey;
-}
-
-async function copyText(text) {
-  if (navigator.clipboard && window.isSecureContext) {
-    await navigator.clipboard.writeText(text);
-    return;
-  }
-  // Plain http outside Home Assistant has no clipboard API.
-  const area = document.createElement('textarea');
-  area.value = text;
-  area.setAttribute('readonly', '');
-  area.style.position = 'fixed';
-  area.style.opacity = '0';
-  document.body.append(area);
-  area.select();
-  const copied = document.execCommand('copy');
-  area.remove();
-  if (!copied) throw new Error('The browser did not allow copying; use Show and copy the key by hand.');
-}
-
 function wire() {
   $('logout').addEventListener('click', async () => {
     const confirmed = await confirmAction(
@@ -195,30 +188,20 @@ function wire() {
     }
   });
 
-  $('show-key').addEventListener('click', async () => {
-    const button = $('show-key');
-    if (button.dataset.shown === 'true') {
-      $('api-key').textContent = '••••••••••••••••••••••••';
-      button.dataset.shown = 'false';
-      button.textContent = 'Show';
+  $('sign-out').addEventListener('click', async () => {
+    const confirmed = await confirmAction(
+      'Sign out everywhere?',
+      'Every browser signed in with the API key is signed out, this one included.',
+      'Sign out',
+    );
+    if (!confirmed) return;
+    try {
+      await post('api/sign-out');
+    } catch (err) {
+      problem(err.message);
       return;
     }
-    try {
-      $('api-key').textContent = await loadKey();
-      button.dataset.shown = 'true';
-      button.textContent = 'Hide';
-    } catch (err) {
-      problem(err.message);
-    }
-  });
-  $('copy-key').addEventListener('click', async () => {
-    try {
-      await copyText(await loadKey());
-      $('copied').textContent = 'Copied.';
-      setTimeout(() => ($('copied').textContent = ''), 2_000);
-    } catch (err) {
-      problem(err.message);
-    }
+    location.reload();
   });
 }
 
