@@ -144,7 +144,8 @@ export class LoginService {
     }
     if (node.tag === 'presence') {
       if (node.attrs.name) await this.accounts.setPushName(account.phone, node.attrs.name);
-      return true;
+      // Not taken: the contacts record the account going online or offline.
+      return false;
     }
     return false;
   };
