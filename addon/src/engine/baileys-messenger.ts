@@ -6,6 +6,7 @@ import { basename } from 'node:path';
 
 import {
   downloadMediaMessage,
+  generateMessageIDV2,
   jidNormalizedUser,
   normalizeMessageContent,
   toNumber,
@@ -20,6 +21,7 @@ import type { Dispatcher } from 'undici';
 
 import type { MessageStore } from '../auth/message-store.js';
 import { withTimeout } from './bounded.js';
+import type { ServerAcks } from './server-acks.js';
 import {
   EngineRequestError,
   type GroupSummary,
@@ -45,6 +47,8 @@ export interface MessengerDeps {
   mediaReuploadTimeoutMs?: number;
   /** Carries media downloads when WhatsApp's media hosts are reached another way (the fake network). */
   mediaDispatcher?: Dispatcher | undefined;
+  /** Told about each message before it is written, so WhatsApp's acknowledgement can mark it sent. */
+  serverAcks?: ServerAcks;
 }
 
 /** A phone asked to upload media again answers within seconds when it is online at all. */
@@ -150,7 +154,16 @@ export class BaileysMessenger implements Messenger {
         );
       }
     }
-    const sent = await socket.sendMessage(message.to, this.content(message), quoted ? { quoted } : {});
+    // The id is chosen here so the server's acknowledgement can be matched even if it overtakes the send.
+    const messageId = generateMessageIDV2(socket.user?.id);
+    this.deps.serverAcks?.expect(messageId, message.to);
+    let sent: WAMessage | undefined;
+    try {
+      sent = await socket.sendMessage(message.to, this.content(message), { ...(quoted ? { quoted } : {}), messageId });
+    } catch (err) {
+      this.deps.serverAcks?.abandon(messageId);
+      throw err;
+    }
     if (!sent?.key.id) throw new EngineRequestError(502, 'send_failed', 'WhatsApp did not accept the message. Try again later.');
     // Kept for votes on polls, edits, replies and WhatsApp's retry requests.
     this.deps.messages.put(sent);
@@ -158,12 +171,23 @@ export class BaileysMessenger implements Messenger {
     return { id: sent.key.id, to: message.to, timestamp: new Date(seconds * 1000).toISOString() };
   }
 
+  /**
+   * WhatsApp accepts edits for 15 minutes only, far less than the message store keeps, so a message
+   * it does not know cannot be edited any more: saying so beats an edit nobody will ever see.
+   */
   private requireOwn(chat: string, messageId: string, what: string): WAMessageKey {
     const known = this.known(chat, messageId);
-    if (known && !known.key.fromMe) {
+    if (!known) {
+      throw new EngineRequestError(
+        404,
+        'message_not_found',
+        `Message ${messageId} is not one this account sent in that chat recently. Only your own recent messages can be ${what}.`,
+      );
+    }
+    if (!known.key.fromMe) {
       throw new EngineRequestError(409, 'not_own_message', `Only messages sent from this account can be ${what}.`);
     }
-    return known?.key ?? { remoteJid: chat, id: messageId, fromMe: true };
+    return known.key;
   }
 
   async edit(chat: string, messageId: string, text: string): Promise<void> {

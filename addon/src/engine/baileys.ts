@@ -3,6 +3,7 @@
  * close, normalised events) and never reconnects on its own: the session state machine decides.
  */
 import makeWASocket, {
+  DisconnectReason,
   isLidUser,
   jidNormalizedUser,
   makeCacheableSignalKeyStore,
@@ -31,6 +32,7 @@ import { watchConnect } from './connect-watchdog.js';
 import { reasonFromClose } from './disconnect.js';
 import { GroupMetadataCache } from './group-cache.js';
 import { companionBrowser, requestConfirmedPairingCode } from './pairing.js';
+import { ServerAcks, watchServerAcks } from './server-acks.js';
 import { acknowledgeStatusesUnopened } from './status-broadcasts.js';
 import { WaVersionSource, type VersionFetcher } from './wa-version.js';
 import {
@@ -146,6 +148,11 @@ function releasePendingWaits(socket: WASocket): void {
   if (socket.ws.listenerCount('error') > 0) socket.ws.emit('error', new Error('Connection ended'));
 }
 
+/** Baileys' error for a write or query on a socket that has closed (428, "Connection Closed"). */
+function isConnectionClosedError(error: unknown): boolean {
+  return errorDetails(error).statusCode === DisconnectReason.connectionClosed;
+}
+
 /** What one engine's connections share: what must survive a reconnect. */
 interface SharedState {
   caches: SharedSocketCaches;
@@ -172,6 +179,7 @@ class BaileysConnection implements EngineConnection {
   /** Journal appends not yet durable; onClose waits for them. */
   private readonly journalling = new Set<Promise<unknown>>();
   private readonly statuses = new StatusDeduplicator();
+  private readonly serverAcks = new ServerAcks();
   private readonly groupMetadata: GroupMetadataCache;
   /** Group names, also for groups whose full metadata is not known. */
   private readonly subjects = new Map<string, string>();
@@ -209,6 +217,7 @@ class BaileysConnection implements EngineConnection {
         rememberGroup: (group) => this.rememberGroup(group),
         mediaReuploadTimeoutMs: this.options.mediaReuploadTimeoutMs,
         mediaDispatcher: this.options.mediaTransport?.dispatcher,
+        serverAcks: this.serverAcks,
       });
     } catch (err) {
       // Reported asynchronously: callers must hold the connection object before any callback.
@@ -260,6 +269,12 @@ class BaileysConnection implements EngineConnection {
 
   private listen(socket: WASocket): void {
     const { ev } = socket;
+    // Queued at once: receipts for the same message only reach the queue after Baileys processed them.
+    watchServerAcks(socket, this.serverAcks, ({ id, chat }) =>
+      this.enqueue(async () => {
+        if (this.statuses.accept(id, 'sent')) this.emit({ type: 'message_status', data: { id, chat, status: 'sent' } });
+      }),
+    );
     ev.on('connection.update', (update) => {
       if (update.qr) this.reportQr(update.qr);
       if (update.connection === 'open') this.reportOpen();
@@ -453,43 +468,54 @@ class BaileysConnection implements EngineConnection {
     });
   }
 
-  private get connected(): Messenger {
-    if (!this.messenger) {
-      throw new EngineRequestError(503, 'not_connected', 'WhatsApp is not connected. Try again when the add-on shows "connected".');
+  /**
+   * Runs `work` on the open socket. When the socket closes under it (WhatsApp ended the stream a
+   * moment before), Baileys' own error becomes `not_connected`, so the session can wait for the next
+   * connection instead of the caller seeing an internal error.
+   */
+  private async connected<T>(work: (messenger: Messenger) => Promise<T>): Promise<T> {
+    const notConnected = (): EngineRequestError =>
+      new EngineRequestError(503, 'not_connected', 'WhatsApp is not connected. Try again when the add-on shows "connected".');
+    if (!this.messenger) throw notConnected();
+    try {
+      return await work(this.messenger);
+    } catch (err) {
+      if (err instanceof EngineRequestError) throw err;
+      if (this.closing || this.finished || this.stopping || isConnectionClosedError(err)) throw notConnected();
+      throw err;
     }
-    return this.messenger;
   }
 
   send(message: OutgoingMessage): Promise<SentMessage> {
-    return this.connected.send(message);
+    return this.connected((messenger) => messenger.send(message));
   }
 
   edit(chat: string, messageId: string, text: string): Promise<void> {
-    return this.connected.edit(chat, messageId, text);
+    return this.connected((messenger) => messenger.edit(chat, messageId, text));
   }
 
   delete(chat: string, messageId: string): Promise<void> {
-    return this.connected.delete(chat, messageId);
+    return this.connected((messenger) => messenger.delete(chat, messageId));
   }
 
   markRead(chat: string, messageIds: string[]): Promise<void> {
-    return this.connected.markRead(chat, messageIds);
+    return this.connected((messenger) => messenger.markRead(chat, messageIds));
   }
 
   setPresence(chat: string, state: PresenceState): Promise<void> {
-    return this.connected.setPresence(chat, state);
+    return this.connected((messenger) => messenger.setPresence(chat, state));
   }
 
   groups(): Promise<GroupSummary[]> {
-    return this.connected.groups();
+    return this.connected((messenger) => messenger.groups());
   }
 
   checkNumber(phoneDigits: string): Promise<NumberCheck> {
-    return this.connected.checkNumber(phoneDigits);
+    return this.connected((messenger) => messenger.checkNumber(phoneDigits));
   }
 
   downloadMedia(messageId: string): Promise<{ data: Buffer; mimetype: string | null; filename: string | null } | null> {
-    return this.connected.downloadMedia(messageId);
+    return this.connected((messenger) => messenger.downloadMedia(messageId));
   }
 
   /** Ends the socket; events already received are journalled before this resolves. */

@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { Account, CloseInfo, DisconnectReasonName, Engine, EngineConnection, Messenger } from '../engine/types.js';
+import { EngineRequestError, type Account, type CloseInfo, type DisconnectReasonName, type Engine, type EngineConnection, type Messenger } from '../engine/types.js';
 import { reconnectPolicy } from '../engine/disconnect.js';
 import type { ConnectionState, JournalInput } from '../journal/types.js';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
@@ -171,6 +171,12 @@ export class Session extends EventEmitter<{ change: [SessionView] }> {
    * fails at once when no account is linked, because waiting would not help.
    */
   async messenger(waitMs: number): Promise<Messenger> {
+    const deadline = Date.now() + waitMs;
+    await this.connectedWithin(waitMs);
+    return this.messengerUntil(deadline);
+  }
+
+  private async connectedWithin(waitMs: number): Promise<EngineConnection> {
     if (this.view.state !== 'connected') {
       if (this.view.state === 'pairing' || this.view.state === 'logged_out' || this.stopped) {
         throw new SessionError('not_connected', 'WhatsApp is not linked. Link the add-on to your phone first (scan the QR code in Home Assistant).', 503);
@@ -189,6 +195,60 @@ export class Session extends EventEmitter<{ change: [SessionView] }> {
       throw new SessionError('not_connected', 'WhatsApp is not connected. The message was not sent; try again later.', 503);
     }
     return this.connection;
+  }
+
+  /**
+   * A messenger that survives the connection dropping under a request: when WhatsApp ends the
+   * stream just as a request goes out (the engine reports `not_connected`; nothing was written),
+   * the request waits for the next connection, until `deadline`, and is made once more there.
+   */
+  private messengerUntil(deadline: number): Messenger {
+    const call = <T>(work: (messenger: Messenger) => Promise<T>): Promise<T> => this.onConnection(work, deadline);
+    return {
+      send: (message) => call((m) => m.send(message)),
+      edit: (chat, messageId, text) => call((m) => m.edit(chat, messageId, text)),
+      delete: (chat, messageId) => call((m) => m.delete(chat, messageId)),
+      markRead: (chat, messageIds) => call((m) => m.markRead(chat, messageIds)),
+      setPresence: (chat, state) => call((m) => m.setPresence(chat, state)),
+      groups: () => call((m) => m.groups()),
+      checkNumber: (phoneDigits) => call((m) => m.checkNumber(phoneDigits)),
+      downloadMedia: (messageId) => call((m) => m.downloadMedia(messageId)),
+    };
+  }
+
+  private async onConnection<T>(work: (messenger: Messenger) => Promise<T>, deadline: number): Promise<T> {
+    const first = await this.connectedWithin(Math.max(0, deadline - Date.now()));
+    try {
+      return await work(first);
+    } catch (err) {
+      if (!(err instanceof EngineRequestError && err.code === 'not_connected') || this.stopped) throw err;
+      this.logger.info('the WhatsApp connection closed under a request; waiting for the next one');
+    }
+    // The dying connection may still be the current one for a moment: wait until it is replaced.
+    await this.waitUntil((view) => view.state === 'connected' && this.connection !== null && this.connection !== first, deadline);
+    return work(await this.connectedWithin(0));
+  }
+
+  /** Resolves once `accept` takes the view; fails at the deadline, or at once when no reconnect will come. */
+  private waitUntil(accept: (view: SessionView) => boolean, deadline: number): Promise<void> {
+    if (accept(this.view)) return Promise.resolve();
+    const notConnected = (): SessionError =>
+      new SessionError('not_connected', `WhatsApp is not connected (state: ${this.view.state}). The message was not sent; try again later.`, 503);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('change', listener);
+        reject(notConnected());
+      }, Math.max(0, deadline - Date.now()));
+      const listener = (view: SessionView): void => {
+        const hopeless = view.state === 'logged_out' || view.state === 'pairing';
+        if (!accept(view) && !hopeless) return;
+        clearTimeout(timer);
+        this.off('change', listener);
+        if (hopeless) reject(notConnected());
+        else resolve();
+      };
+      this.on('change', listener);
+    });
   }
 
   private waitForState(state: ConnectionState, timeoutMs: number): Promise<void> {

@@ -221,6 +221,12 @@ describe('Baileys messenger', () => {
 
     messages.put(buildIncomingMessage({ from: ALICE, kind: 'text', text: 'theirs', id: 'THEIRS' }, OWN));
     await assert.rejects(messenger.edit(ALICE, 'THEIRS', 'mine now'), (err: unknown) => err instanceof EngineRequestError && err.status === 409);
+    const sentBefore = calls.sent.length;
+    await assert.rejects(
+      messenger.edit(ALICE, 'NEVERSENT', 'fixed'),
+      (err: unknown) => err instanceof EngineRequestError && err.status === 404 && err.code === 'message_not_found',
+    );
+    assert.equal(calls.sent.length, sentBefore, 'an edit of an unknown message is not sent');
   });
 
   it('mark read: given messages by their kept keys, or whatever arrived unread', async () => {

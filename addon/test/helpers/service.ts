@@ -141,3 +141,44 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** What a contact decrypted from the account, as `GET /v1/simulator/outbox` lists it. */
+export interface OutboxEntry {
+  id: string;
+  to: string;
+  type: string;
+  sent_at: string;
+  [field: string]: unknown;
+}
+
+export async function outboxOf(service: RunningService): Promise<OutboxEntry[]> {
+  return (await service.json<{ messages: OutboxEntry[] }>('GET', '/v1/simulator/outbox')).messages;
+}
+
+/**
+ * The first outbox entry `match` accepts. Contacts decrypt what the account sends a moment after
+ * the API answered, so an entry is waited for rather than expected at once.
+ */
+export async function waitForOutbox(
+  service: RunningService,
+  match: (entry: OutboxEntry) => boolean,
+  what = 'an outbox entry',
+  timeoutMs = 10_000,
+): Promise<OutboxEntry> {
+  return service.waitFor(what, async () => (await outboxOf(service)).find(match) ?? null, timeoutMs);
+}
+
+/**
+ * Sends a text to a contact and waits until the contact has it: everything the account sent before
+ * has been decrypted by then too, so an absence in the outbox afterwards is real.
+ */
+export async function outboxBarrier(service: RunningService, to = '+4917612345678'): Promise<{ id: string; entries: OutboxEntry[] }> {
+  const { id } = await service.json<{ id: string }>('POST', '/v1/messages', { to, type: 'text', text: `barrier ${randomBytes(4).toString('hex')}` });
+  await waitForOutbox(service, (entry) => entry.id === id, `barrier message ${id}`);
+  return { id, entries: await outboxOf(service) };
+}
+
+/** Outbox entries that are messages (not the account's read receipts or presence). */
+export function sentMessages(entries: OutboxEntry[]): OutboxEntry[] {
+  return entries.filter((entry) => entry.type !== 'read' && entry.type !== 'presence');
+}

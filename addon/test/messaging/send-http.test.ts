@@ -1,15 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { startService, type RunningService } from '../helpers/service.js';
-
-interface OutboxEntry {
-  id: string;
-  to: string;
-  type: string;
-  sent_at: string;
-  [field: string]: unknown;
-}
+import { outboxBarrier, outboxOf, sentMessages, startService, waitForOutbox, type OutboxEntry, type RunningService } from '../helpers/service.js';
 
 const UNPACED = { WA_SEND_RATE_PER_MINUTE: '0' };
 
@@ -21,8 +13,11 @@ async function linkedService(env: Record<string, string> = UNPACED): Promise<Run
   return service;
 }
 
-async function outbox(service: RunningService): Promise<OutboxEntry[]> {
-  return (await service.json<{ messages: OutboxEntry[] }>('GET', '/v1/simulator/outbox')).messages;
+const outbox = outboxOf;
+
+/** The contact's decrypted copy of the message the API answered with `id`. */
+function delivered(service: RunningService, id: string): Promise<OutboxEntry> {
+  return waitForOutbox(service, (entry) => entry.id === id, `message ${id} in the outbox`);
 }
 
 async function upload(service: RunningService, bytes: Buffer, type: string, filename?: string): Promise<{ media_id: string; size: number; mimetype: string }> {
@@ -53,7 +48,7 @@ describe('sending through the real API into the simulator outbox', () => {
       assert.equal(sent.to, '4917612345678@s.whatsapp.net');
       assert.match(sent.id, /^3EB0[0-9A-F]{18}$/);
       assert.ok(Math.abs(Date.parse(sent.timestamp) - Date.now()) < 10_000);
-      const entry = (await outbox(service)).find((e) => e.id === sent.id)!;
+      const entry = await delivered(service, sent.id);
       assert.equal(entry.type, 'text');
       assert.equal(entry.text, `hi ${to}`);
     }
@@ -65,6 +60,8 @@ describe('sending through the real API into the simulator outbox', () => {
     assert.equal(uploaded.size, image.length);
     const doc = await upload(service, Buffer.from('%PDF-1.4 hello'), 'application/pdf', 'Rechnung März.pdf');
     const group = '120363000000000001@g.us';
+    // A reply quotes a message the add-on has seen: one a group member wrote.
+    await service.json('POST', '/v1/simulator/incoming', { from: '+4917612345678', chat: group, id: 'QUOTED1', text: 'what do we need?' });
     const cases: Array<[Record<string, unknown>, Record<string, unknown>]> = [
       [{ type: 'image', media_id: uploaded.media_id, caption: 'Front door' }, { caption: 'Front door', mimetype: 'image/jpeg', sha256: createHash('sha256').update(image).digest('hex') }],
       [{ type: 'document', media_id: doc.media_id }, { filename: 'Rechnung März.pdf', mimetype: 'application/pdf' }],
@@ -77,7 +74,7 @@ describe('sending through the real API into the simulator outbox', () => {
     ];
     for (const [body, expected] of cases) {
       const sent = await service.json<{ id: string }>('POST', '/v1/messages', { to: group, ...body });
-      const entry = (await outbox(service)).find((e) => e.id === sent.id)!;
+      const entry = await delivered(service, sent.id);
       assert.equal(entry.to, group);
       assert.equal(entry.type, body.type);
       for (const [field, value] of Object.entries(expected)) assert.deepEqual(entry[field], value, `${String(body.type)}.${field}`);
@@ -106,13 +103,15 @@ describe('sending through the real API into the simulator outbox', () => {
     assert.equal(del.status, 200);
     await service.json('POST', '/v1/chats/4917612345678@s.whatsapp.net/read', { message_ids: ['IN1', 'IN2'] });
     await service.json('POST', '/v1/chats/+4917612345678/presence', { state: 'composing' });
-    const entries = await outbox(service);
-    assert.ok(entries.some((e) => e.type === 'edit' && e.message_id === sent.id && e.text === 'typo'));
-    assert.ok(entries.some((e) => e.type === 'edit' && e.message_id === sent.id && e.text === 'typo, again'));
-    assert.ok(entries.some((e) => e.type === 'presence' && e.state === 'paused'));
-    assert.ok(entries.some((e) => e.type === 'delete' && e.message_id === sent.id));
-    assert.ok(entries.some((e) => e.type === 'read' && JSON.stringify(e.message_ids) === '["IN1","IN2"]'));
-    assert.ok(entries.some((e) => e.type === 'presence' && e.state === 'composing' && e.to === '4917612345678@s.whatsapp.net'));
+    const expectations: Array<[string, (e: OutboxEntry) => boolean]> = [
+      ['the first edit', (e) => e.type === 'edit' && e.message_id === sent.id && e.text === 'typo'],
+      ['the second edit', (e) => e.type === 'edit' && e.message_id === sent.id && e.text === 'typo, again'],
+      ['presence paused', (e) => e.type === 'presence' && e.state === 'paused'],
+      ['the delete', (e) => e.type === 'delete' && e.message_id === sent.id],
+      ['the read receipt', (e) => e.type === 'read' && JSON.stringify(e.message_ids) === '["IN1","IN2"]'],
+      ['presence composing', (e) => e.type === 'presence' && e.state === 'composing' && e.to === '4917612345678@s.whatsapp.net'],
+    ];
+    for (const [what, match] of expectations) await waitForOutbox(service, match, what);
 
     const missing = await errorOf(await service.request('PATCH', '/v1/messages/NOPE123', { chat: '+4917612345678', text: 'x' }));
     assert.deepEqual([missing.status, missing.code], [404, 'message_not_found']);
@@ -126,15 +125,15 @@ describe('sending through the real API into the simulator outbox', () => {
   });
 
   it('refuses numbers that are not on WhatsApp with not_on_whatsapp, and sends nothing', async () => {
-    const before = (await outbox(service)).length;
     const error = await errorOf(await service.request('POST', '/v1/messages', { to: '+4915550000000', type: 'text', text: 'hello?' }));
     assert.deepEqual([error.status, error.code], [404, 'not_on_whatsapp']);
     assert.match(error.message, /\+4915550000000/);
-    assert.equal((await outbox(service)).length, before);
+    const { entries } = await outboxBarrier(service);
+    assert.equal(entries.some((e) => e.text === 'hello?' || e.to.startsWith('4915550000000')), false);
   });
 
   it('gives each bad input a clear 400 and sends nothing', async () => {
-    const before = (await outbox(service)).length;
+    const before = sentMessages((await outboxBarrier(service)).entries).length;
     const bad: Array<[Record<string, unknown>, string, RegExp]> = [
       [{ to: '+4917612345678', type: 'text' }, 'invalid_request', /"text" is required/],
       [{ to: '+4917612345678', type: 'text', text: '' }, 'invalid_request', /must not be empty/],
@@ -152,7 +151,8 @@ describe('sending through the real API into the simulator outbox', () => {
       assert.equal(error.code, code, JSON.stringify(body));
       assert.match(error.message, message);
     }
-    assert.equal((await outbox(service)).length, before, 'nothing was sent');
+    const after = await outboxBarrier(service);
+    assert.deepEqual(sentMessages(after.entries).slice(before).map((e) => e.id), [after.id], 'nothing but the barrier was sent');
   });
 
   it('answers an Idempotency-Key retry with the first result, also while the first is in flight', async () => {
@@ -163,7 +163,9 @@ describe('sending through the real API into the simulator outbox', () => {
     assert.equal(new Set(ids).size, 1);
     const again = (await (await service.request('POST', '/v1/messages', body, headers)).json()) as { id: string };
     assert.equal(again.id, ids[0]);
-    assert.equal((await outbox(service)).filter((e) => e.text === 'only once').length, 1);
+    await waitForOutbox(service, (e) => e.id === ids[0], 'the one send');
+    const { entries } = await outboxBarrier(service);
+    assert.equal(entries.filter((e) => e.text === 'only once').length, 1);
     const reused = await errorOf(await service.request('POST', '/v1/messages', { ...body, text: 'other' }, headers));
     assert.deepEqual([reused.status, reused.code], [422, 'idempotency_key_reused']);
   });
@@ -219,6 +221,7 @@ describe('sending limits and connection problems', () => {
     });
     try {
       await Promise.all(Array.from({ length: 6 }, (_, i) => service.json('POST', '/v1/messages', { to: '+4917612345678', type: 'text', text: `paced ${i}` })));
+      await waitForOutbox(service, (e) => e.text === 'paced 5', 'the last paced send');
       const sent = (await outbox(service)).filter((e) => String(e.text).startsWith('paced '));
       assert.deepEqual(sent.map((e) => e.text), Array.from({ length: 6 }, (_, i) => `paced ${i}`), 'order kept');
       const times = sent.map((e) => Date.parse(e.sent_at));
@@ -234,7 +237,7 @@ describe('sending limits and connection problems', () => {
   it('refuses sends with 429 when the queue is full', async () => {
     const service = await linkedService({ WA_SEND_RATE_PER_MINUTE: '1', WA_SEND_BURST: '1', WA_SEND_QUEUE_LIMIT: '2', WA_SEND_JITTER_MEAN_MS: '0', WA_SEND_JITTER_SIGMA_MS: '0' });
     try {
-      await service.json('POST', '/v1/messages', { to: '+4917612345678', type: 'text', text: 'first' });
+      const first = await service.json<{ id: string }>('POST', '/v1/messages', { to: '+4917612345678', type: 'text', text: 'first' });
       // Both wait for their turn (one a minute) and fill the queue of two.
       // They are still waiting when the service stops at the end of the test: their fetches fail then.
       const pending = Array.from({ length: 2 }, () =>
@@ -244,6 +247,7 @@ describe('sending limits and connection problems', () => {
       const error = await errorOf(await service.request('POST', '/v1/messages', { to: '+4917612345678', type: 'text', text: 'one too many' }));
       assert.deepEqual([error.status, error.code], [429, 'queue_full']);
       assert.match(error.message, /paced/);
+      await waitForOutbox(service, (e) => e.id === first.id, 'the first send');
       assert.equal((await outbox(service)).filter((e) => e.text === 'queued').length, 0, 'the queued ones are still waiting');
       void pending;
     } finally {
@@ -268,7 +272,7 @@ describe('sending limits and connection problems', () => {
     try {
       await service.json('POST', '/v1/simulator/disconnect', { reason: 'restartRequired' });
       const sent = await service.json<{ id: string }>('POST', '/v1/messages', { to: '+4917612345678', type: 'text', text: 'after reconnect' });
-      assert.ok((await outbox(service)).some((e) => e.id === sent.id));
+      assert.equal((await delivered(service, sent.id)).text, 'after reconnect');
     } finally {
       await service.dispose();
     }
