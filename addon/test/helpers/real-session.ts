@@ -15,7 +15,7 @@ import { openMessageStore, type MessageStore } from '../../src/auth/message-stor
 import { BaileysEngine } from '../../src/engine/baileys.js';
 import type { ConnectionHandlers, Engine, EngineConnection } from '../../src/engine/types.js';
 import { Journal } from '../../src/journal/journal.js';
-import type { ConnectionState } from '../../src/journal/types.js';
+import type { ConnectionState, JournalInput } from '../../src/journal/types.js';
 import type { BackoffOptions } from '../../src/session/backoff.js';
 import { Session, type SessionView } from '../../src/session/session.js';
 import { DEFAULT_SIMULATED_PHONE, SimulatedWhatsApp } from '../../src/simulator/simulated-whatsapp.js';
@@ -30,6 +30,8 @@ export interface RealSessionOptions {
   keepAliveIntervalMs?: number;
   readAfterMs?: number | null;
   logger?: Logger;
+  /** Runs before each event is journalled; a test can hold the journal (a slow disk) with it. */
+  beforeAppend?: (event: JournalInput) => Promise<void>;
 }
 
 export interface RealSession {
@@ -120,6 +122,7 @@ export async function startRealSession(options: RealSessionOptions = {}): Promis
   const session = new Session({
     engine,
     append: async (event) => {
+      await options.beforeAppend?.(event);
       const journalled = await journal.append(event);
       simulator.journalled(journalled);
       return journalled;
