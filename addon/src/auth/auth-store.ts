@@ -6,6 +6,12 @@
  * 800 pre-keys is one write and a session update on every message is a few hundred bytes, not a
  * rewrite of the store. Ids are only ever JSON strings inside files, so any jid is safe.
  * Buffers are encoded with Baileys' BufferJSON, exactly as Baileys' own stores do.
+ *
+ * A write the disk refuses is reported to the caller (Baileys) and to StorageHealth, and memory,
+ * which is then ahead of the disk, is written as a whole new snapshot as soon as the disk takes
+ * it. The previous snapshot generation is kept: a damaged snapshot falls back to it; when no
+ * snapshot can be read the store starts empty (the phone must be linked again) and says so in
+ * `recovery`, instead of the service refusing to start.
  */
 import {
   BufferJSON,
@@ -18,7 +24,8 @@ import {
   type SignalKeyStore,
 } from 'baileys';
 import { pino, type Logger } from 'pino';
-import { SnapshotLog } from '../util/snapshot-log.js';
+import { SnapshotLog, type SnapshotRecovery } from '../util/snapshot-log.js';
+import type { StorageHealth } from '../util/storage-health.js';
 
 export interface DurableAuthState {
   /** Pass straight to makeWASocket({ auth }). `creds` is replaced by clear(). */
@@ -31,6 +38,14 @@ export interface DurableAuthState {
   clear(): Promise<void>;
   /** Resolves when every write started so far is durable. */
   flush(): Promise<void>;
+  /** How the stored credentials were found at start: whole, rebuilt from the previous generation, or lost. */
+  readonly recovery?: SnapshotRecovery;
+}
+
+export interface AuthStoreOptions {
+  storageHealth?: StorageHealth;
+  /** Pause between attempts to write memory to disk after a write failed. */
+  resyncIntervalMs?: number;
 }
 
 type KeyType = keyof SignalDataTypeMap;
@@ -45,10 +60,11 @@ interface StoredState {
 const STORE_NAME = 'auth';
 /** Below this the log is cheaper to keep than to fold into a new snapshot. */
 const MIN_COMPACTION_BYTES = 1024 * 1024;
+const RESYNC_INTERVAL_MS = 5_000;
 
-export async function openAuthStore(dir: string, logger?: Logger): Promise<DurableAuthState> {
+export async function openAuthStore(dir: string, logger?: Logger, options: AuthStoreOptions = {}): Promise<DurableAuthState> {
   const log = (logger ?? pino({ level: 'silent' })).child({ component: 'auth-store' });
-  const { log: storage, snapshot, records } = await SnapshotLog.open(dir, STORE_NAME, log);
+  const { log: storage, snapshot, records, recovery } = await SnapshotLog.open(dir, STORE_NAME, log, { keepPrevious: true });
   let creds: AuthenticationCreds | undefined;
   const tables: KeyTables = new Map();
   for (const payload of snapshot === undefined ? records : [snapshot, ...records]) {
@@ -56,20 +72,29 @@ export async function openAuthStore(dir: string, logger?: Logger): Promise<Durab
     if (stored.creds !== undefined) creds = stored.creds ?? undefined;
     for (const [type, entries] of Object.entries(stored.keys ?? {})) applyKeyChanges(tables, type, entries);
   }
-  const store = new AuthStore(storage, restoreCreds(creds), tables, log);
-  log.debug({ registered: store.isRegistered(), keyTypes: tables.size }, 'credential store opened');
+  const store = new AuthStore(storage, restoreCreds(creds), tables, log, recovery, options);
+  if (recovery === 'previous_generation') {
+    // A good current snapshot again, so a second damage does not find only old generations.
+    await storage.compact(() => store.serialiseSnapshot()).catch((error: unknown) => log.warn({ err: error }, 'could not rewrite the recovered credentials'));
+  }
+  log.debug({ registered: store.isRegistered(), keyTypes: tables.size, recovery }, 'credential store opened');
   return store;
 }
 
 class AuthStore implements DurableAuthState {
   readonly state: AuthenticationState;
   private compactionScheduled = false;
+  /** Set while memory holds changes the disk refused; a timer retries writing all of memory. */
+  private resyncTimer: NodeJS.Timeout | null = null;
+  private resyncing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly storage: SnapshotLog,
     creds: AuthenticationCreds,
     private readonly tables: KeyTables,
     private readonly logger: Logger,
+    readonly recovery: SnapshotRecovery,
+    private readonly options: AuthStoreOptions,
   ) {
     const keys: SignalKeyStore = {
       get: <T extends KeyType>(type: T, ids: string[]) => this.getKeys(type, ids),
@@ -88,15 +113,20 @@ class AuthStore implements DurableAuthState {
   }
 
   async clear(): Promise<void> {
-    // Memory first, so nothing set after this call can be wiped by the compaction below.
+    // Memory first, so nothing set after this call can be wiped by the reset below.
     this.tables.clear();
     this.state.creds = initAuthCreds();
-    await this.storage.compact(() => this.serialiseSnapshot());
+    this.cancelResync();
+    // Deleting needs no free space, so logging out works on a full disk too, and no previous
+    // generation is left behind to bring the old account back.
+    await this.storage.reset();
+    this.options.storageHealth?.recovered('credentials');
     this.logger.info('credentials cleared');
   }
 
-  flush(): Promise<void> {
-    return this.storage.idle();
+  async flush(): Promise<void> {
+    await this.storage.idle();
+    await this.resyncing;
   }
 
   private getKeys<T extends KeyType>(type: T, ids: string[]): { [id: string]: SignalDataTypeMap[T] } {
@@ -124,8 +154,42 @@ class AuthStore implements DurableAuthState {
   }
 
   private async append(change: StoredState): Promise<void> {
-    await this.storage.append(JSON.stringify(change, BufferJSON.replacer));
+    try {
+      await this.storage.append(JSON.stringify(change, BufferJSON.replacer));
+    } catch (error) {
+      this.logger.error({ err: error }, 'could not store a credential change; it is kept in memory and written when the disk takes it');
+      this.options.storageHealth?.failed('credentials', error);
+      this.scheduleResync();
+      throw error;
+    }
     this.compactIfLogOutgrewSnapshot();
+  }
+
+  /**
+   * Memory is ahead of the disk: write all of it as a new snapshot until that succeeds. A later
+   * append alone would not do, as it cannot bring back the change that failed.
+   */
+  private scheduleResync(): void {
+    if (this.resyncTimer !== null) return;
+    this.resyncTimer = setTimeout(() => {
+      this.resyncing = this.storage.compact(() => this.serialiseSnapshot()).then(
+        () => {
+          this.resyncTimer = null;
+          this.options.storageHealth?.recovered('credentials');
+          this.logger.warn('credentials are stored again');
+        },
+        () => {
+          this.resyncTimer = null;
+          this.scheduleResync();
+        },
+      );
+    }, this.options.resyncIntervalMs ?? RESYNC_INTERVAL_MS);
+    this.resyncTimer.unref();
+  }
+
+  private cancelResync(): void {
+    if (this.resyncTimer !== null) clearTimeout(this.resyncTimer);
+    this.resyncTimer = null;
   }
 
   private compactIfLogOutgrewSnapshot(): void {
@@ -139,7 +203,7 @@ class AuthStore implements DurableAuthState {
       });
   }
 
-  private serialiseSnapshot(): string {
+  serialiseSnapshot(): string {
     const keys: Record<string, Record<string, unknown>> = {};
     for (const [type, table] of this.tables) keys[type] = Object.fromEntries(table);
     const snapshot: StoredState = { creds: this.state.creds, keys };

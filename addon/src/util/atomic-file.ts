@@ -3,7 +3,7 @@
  * either its complete old version or its complete new version; never a mix or a truncated file.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { link, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Temp files carry this marker so leftovers from a crash can be recognised and removed. */
@@ -11,6 +11,11 @@ const TEMP_MARKER = '.tmp-';
 
 export interface WriteFileAtomicOptions {
   mode?: number;
+  /**
+   * Keep the version being replaced under this name (the one kept before is dropped). There is
+   * never a moment without the file itself: the old version is hard-linked first, then replaced.
+   */
+  keepPreviousAs?: string;
 }
 
 export async function writeFileAtomic(
@@ -29,6 +34,7 @@ export async function writeFileAtomic(
     throw error;
   }
   await handle.close();
+  if (options.keepPreviousAs) await keepPrevious(path, options.keepPreviousAs);
   try {
     await rename(tempPath, path);
   } catch (error) {
@@ -37,6 +43,16 @@ export async function writeFileAtomic(
   }
   // The rename is only durable once the directory entry itself has reached the disk.
   await fsyncDirectory(dirname(path));
+}
+
+async function keepPrevious(path: string, previousPath: string): Promise<void> {
+  await removeFileIfExists(previousPath);
+  try {
+    await link(path, previousPath);
+  } catch (error) {
+    // No current version yet, or a filesystem without hard links: nothing to keep.
+    if (!isNotFound(error) && !['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV'].includes(String((error as NodeJS.ErrnoException).code))) throw error;
+  }
 }
 
 /** Makes creations, renames and deletions inside `dir` durable. */

@@ -153,7 +153,8 @@ describe('credential store', () => {
       await auth.flush();
       const files = await readdir(dir);
       assert.ok(files.includes('auth.snapshot'), `a compaction happened: ${files.join(',')}`);
-      assert.equal(files.filter((file) => file.endsWith('.log')).length, 1, files.join(','));
+      // The current generation's log, and the previous one's, kept to fall back to.
+      assert.ok(files.filter((file) => file.endsWith('.log')).length <= 2, files.join(','));
 
       const reopened = await openAuthStore(dir);
       assert.equal(reopened.state.creds.nextPreKeyId, 16_000);
