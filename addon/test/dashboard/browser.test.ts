@@ -10,8 +10,9 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { IngressStandIn } from '../helpers/ingress.js';
+import { IngressStandIn, type IngressUser } from '../helpers/ingress.js';
 import { startService, type RunningService } from '../helpers/service.js';
+import { coreUser, SupervisorCoreStandIn } from './supervisor-core.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = [
@@ -29,6 +30,13 @@ const ARTIFACTS = join(REPO_ROOT, 'artifacts', 'dashboard');
 /** The ingress proxy's address; the browser itself comes from 127.0.0.1, which is not trusted. */
 const INGRESS_PROXY = '127.0.0.2';
 const PHONE = { width: 390, height: 844 };
+const SUPERVISOR_TOKEN = 'supervisor-token-for-the-browser-test';
+const ADMIN = coreUser('Ada', 'admin');
+const CHILD = coreUser('Kid', 'user');
+
+function ingressUser(user: typeof ADMIN): IngressUser {
+  return { id: user.id, username: user.username ?? '', displayName: user.name };
+}
 
 /** The few browser globals the checks read; the add-on's TypeScript has no DOM library. */
 interface PageGlobals {
@@ -39,11 +47,13 @@ interface PageGlobals {
   };
   innerWidth: number;
   getComputedStyle(element: object): { backgroundColor: string };
+  fetch: typeof fetch;
   samePage?: boolean;
 }
 
 describe('the add-on web page in a real browser', { timeout: 90_000 }, () => {
   let service: RunningService;
+  let supervisor: SupervisorCoreStandIn;
   let ingress: IngressStandIn;
   let context: BrowserContext;
   let page: Page;
@@ -52,10 +62,19 @@ describe('the add-on web page in a real browser', { timeout: 90_000 }, () => {
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/bootstrap, which installs Debian's chromium`);
     mkdirSync(ARTIFACTS, { recursive: true });
+    supervisor = await SupervisorCoreStandIn.start(SUPERVISOR_TOKEN);
+    supervisor.users = [ADMIN, CHILD];
     service = await startService({
-      env: { WA_INGRESS_TRUSTED: INGRESS_PROXY, WA_SIMULATOR_QR_TTL_MS: '1500', WA_SIMULATOR_QR_CODES: '1000' },
+      env: {
+        WA_INGRESS_TRUSTED: INGRESS_PROXY,
+        WA_SIMULATOR_QR_TTL_MS: '1500',
+        WA_SIMULATOR_QR_CODES: '1000',
+        SUPERVISOR_URL: supervisor.url,
+        SUPERVISOR_TOKEN,
+      },
     });
     ingress = await IngressStandIn.start(service.dashboardUrl, INGRESS_PROXY);
+    ingress.user = ingressUser(ADMIN);
     userDataDir = mkdtempSync(join(tmpdir(), 'wa-chromium-'));
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
@@ -71,6 +90,7 @@ describe('the add-on web page in a real browser', { timeout: 90_000 }, () => {
     await context?.close();
     await ingress?.close();
     await service?.dispose();
+    await supervisor?.close();
     if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
@@ -100,7 +120,7 @@ describe('the add-on web page in a real browser', { timeout: 90_000 }, () => {
 
   it('links with a phone number: shows the code to type on the phone', async () => {
     await page.locator('summary', { hasText: 'Link with phone number instead' }).click();
-    await page.locator('#phone').fill('+49 176 1234-5678');
+    await page.locator('#phone').fill('+1 555 000-0001');
     await page.locator('#pairing-form button[type=submit]').click();
     await page.locator('#pairing-code').filter({ hasText: /^[A-Z0-9]{4}-[A-Z0-9]{4}$/ }).waitFor({ timeout: 10_000 });
     await page.screenshot({ path: join(ARTIFACTS, 'pairing-code-phone.png'), fullPage: true });
@@ -126,12 +146,41 @@ describe('the add-on web page in a real browser', { timeout: 90_000 }, () => {
     await page.screenshot({ path: join(ARTIFACTS, 'connected-phone.png'), fullPage: true });
   });
 
-  it('shows the API key only when asked', async () => {
-    assert.ok(!(await page.content()).includes(service.apiKey!), 'the key is not in the page until asked for');
-    await page.locator('#show-key').click();
-    await page.locator('#api-key').filter({ hasText: service.apiKey! }).waitFor();
-    await page.locator('#show-key').click();
-    assert.ok(!(await page.locator('#api-key').textContent())?.includes(service.apiKey!));
+  it('shows the API key nowhere, and says where it lives', async () => {
+    assert.ok(!(await page.content()).includes(service.apiKey!), 'the key is not in the page');
+    assert.equal(await page.locator('#api-key, #show-key, #copy-key').count(), 0, 'no way to reveal it');
+    const status = await page.evaluate(async () => (await (globalThis as unknown as PageGlobals).fetch('api/key')).status);
+    assert.equal(status, 404);
+    await page.locator('summary', { hasText: 'Where is the API key?' }).click();
+    await page.getByText('receives it by itself when it discovers the add-on').waitFor();
+  });
+
+  it('shows a Home Assistant user who is not an administrator no buttons, and the server refuses them anyway', async () => {
+    ingress.user = ingressUser(CHILD);
+    const viewer = await context.newPage();
+    try {
+      await viewer.goto(ingress.pageUrl);
+      await viewer.locator('#state-label').filter({ hasText: 'Connected' }).waitFor({ timeout: 10_000 });
+      await viewer.getByText('Linking a phone, reconnecting and logging out are for Home Assistant administrators').waitFor();
+      for (const button of ['#logout', '#restart', '#relink', '#sign-out']) {
+        assert.equal(await viewer.locator(button).isVisible(), false, `${button} is hidden`);
+      }
+      const refused = await viewer.evaluate(async () => {
+        const view = globalThis as unknown as PageGlobals;
+        const statuses: number[] = [];
+        for (const path of ['api/logout', 'api/restart']) {
+          const response = await view.fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+          statuses.push(response.status);
+        }
+        return statuses;
+      });
+      assert.deepEqual(refused, [403, 403]);
+      assert.equal((await service.json<{ state: string }>('GET', '/v1/session')).state, 'connected', 'still linked');
+      await viewer.screenshot({ path: join(ARTIFACTS, 'not-admin-phone.png'), fullPage: true });
+    } finally {
+      await viewer.close();
+      ingress.user = ingressUser(ADMIN);
+    }
   });
 
   it('logs out only after confirmation, then offers a fresh QR code', async () => {
@@ -182,6 +231,11 @@ describe('the add-on web page in a real browser', { timeout: 90_000 }, () => {
       await direct.locator('#api_key').fill(service.apiKey!);
       await direct.getByRole('button', { name: 'Sign in' }).click();
       await direct.locator('#state-label').filter({ hasText: 'Connected' }).waitFor({ timeout: 10_000 });
+      assert.equal(await direct.locator('#restart').isVisible(), true, 'the key holder may manage the session');
+
+      await direct.locator('#sign-out').click();
+      await direct.locator('#confirm').getByRole('button', { name: 'Sign out' }).click();
+      await direct.locator('#api_key').waitFor({ timeout: 10_000 });
     } finally {
       await direct.close();
     }
