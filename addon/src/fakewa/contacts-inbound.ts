@@ -5,7 +5,7 @@
  * `sender_lid`); in groups the same with `participant`, a sender-key `skmsg`, and the sender key
  * itself (pairwise) the first time this device hears from the contact in that group.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 import { encodeBigEndian, normalizeMessageContent, type BinaryNode, type MediaType, type proto } from 'baileys';
 
@@ -25,6 +25,10 @@ export interface InboundEnvelope {
    * jid): the contact it was written to, named by `recipient` so the companion files it in that chat.
    */
   recipient?: Contact;
+  /** Handed over from WhatsApp's offline queue: the account was away when it was sent. */
+  offline?: boolean;
+  /** Ciphertext the account cannot decrypt, as when the two sides' sessions are out of step. */
+  garbled?: boolean;
 }
 
 /** The account device as the contact addresses it, and how to open a session with it. */
@@ -77,6 +81,7 @@ function envelopeAttrs(contact: Contact, envelope: InboundEnvelope, message: pro
     type: stanzaTypeOf(message),
   };
   if (envelope.pushName) attrs.notify = envelope.pushName;
+  if (envelope.offline) attrs.offline = '1';
   if (envelope.group) {
     attrs.from = envelope.group;
     if (envelope.addressing === 'lid') {
@@ -115,6 +120,7 @@ function encNode(type: string, ciphertext: Uint8Array, mediatype: string | undef
 
 /** Encrypts `message` from the contact's primary device for one account device and wraps it. */
 export async function inboundStanza(contact: Contact, device: AccountDevice, envelope: InboundEnvelope, message: proto.IMessage): Promise<BinaryNode> {
+  if (envelope.garbled) return { tag: 'message', attrs: envelopeAttrs(contact, envelope, message), content: [encNode('msg', randomBytes(64), undefined)] };
   const peer = contact.device(0);
   if (!(await peer.hasSession(device.jid))) await device.startSession(contact);
   const mediatype = mediaTypeOf(message);

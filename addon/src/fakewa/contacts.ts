@@ -56,6 +56,10 @@ export interface DeliverSpec extends IncomingSpec {
   addressing?: Addressing;
   /** The receiving account's phone (digits); the only linked one when absent. */
   account?: string;
+  /** Handed over from WhatsApp's offline queue (the account was away when it was sent). */
+  offline?: boolean;
+  /** The account cannot decrypt it: `deliver` rejects once it asks for the message again. */
+  garbled?: boolean;
 }
 
 interface PendingDelivery {
@@ -75,6 +79,8 @@ export class FakeContacts {
   private readonly readers = new Map<string, { chat: string; group?: string; phones: Set<string>; t: number; addressing: Addressing }>();
   private readonly pending = new Map<string, PendingDelivery>();
   private readonly resendWaiters = new Map<string, Array<(deviceJid: string) => void>>();
+  /** The `count` of every retry receipt the account sent for a message, in order. */
+  private readonly retryRequests = new Map<string, number[]>();
   private readonly activity = new AccountActivity({
     record: (entry) => this.record(entry),
     chatOf: (jid) => this.chatOf(jid),
@@ -115,6 +121,11 @@ export class FakeContacts {
     await this.activity.settle(links, timeoutMs);
   }
 
+  /** How often the account asked for a message it could not decrypt: the count of each of its retry receipts. */
+  retryCountsOf(id: string): number[] {
+    return [...(this.retryRequests.get(id) ?? [])];
+  }
+
   /** Phones of the contacts that could read a message the account sent. */
   readBy(id: string): string[] {
     return [...(this.readers.get(id)?.phones ?? [])];
@@ -131,6 +142,18 @@ export class FakeContacts {
    * once the account confirmed it.
    */
   async deliver(spec: DeliverSpec): Promise<string> {
+    return this.handOver(spec, true);
+  }
+
+  /**
+   * Hands a message to the account's connections and resolves with its id as soon as it is on the
+   * wire, without waiting for the account's receipt (for example while the account is still logging in).
+   */
+  post(spec: DeliverSpec): Promise<string> {
+    return this.handOver(spec, false);
+  }
+
+  private async handOver(spec: DeliverSpec, awaitReceipt: boolean): Promise<string> {
     const account = this.account(spec.account);
     const contact = this.book.resolve(spec.from);
     if (!contact) throw new DeliveryError(`${spec.from} is not on WhatsApp.`);
@@ -164,10 +187,12 @@ export class FakeContacts {
       pushName: fromMe ? null : (spec.name ?? contact.name),
       ...(group ? { group } : {}),
       ...(fromMe && !group ? { recipient: contact } : {}),
+      ...(spec.offline ? { offline: true } : {}),
+      ...(spec.garbled ? { garbled: true } : {}),
     };
     const links = this.host!.linksOf(account.phone);
     if (links.length === 0) throw new DeliveryError('The account is not connected.');
-    const confirmed = this.waitForDelivery(id);
+    const confirmed = awaitReceipt ? this.waitForDelivery(id) : null;
     for (const link of links) {
       const stanza = await inboundStanza(author, this.accountDevice(account, link), envelope, message);
       await this.book.save();
@@ -350,6 +375,10 @@ export class FakeContacts {
   /** Receipts the account sends: delivery of what contacts wrote (resolves `deliver`), or read receipts. */
   private onAccountReceipt(node: BinaryNode): boolean {
     const id = node.attrs.id ?? '';
+    if (node.attrs.type === 'retry') {
+      const count = Number(Array.isArray(node.content) ? node.content.find((part) => part.tag === 'retry')?.attrs.count : undefined);
+      this.retryRequests.set(id, [...(this.retryRequests.get(id) ?? []), Number.isFinite(count) ? count : 0]);
+    }
     const pending = this.pending.get(id);
     if (pending) {
       if (node.attrs.type === 'retry') pending.reject(new DeliveryError(`The account could not decrypt message ${id} and asked for it again.`));
