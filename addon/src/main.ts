@@ -77,7 +77,7 @@ async function main(): Promise<void> {
     { maxEvents: settings.journalMaxEvents, maxAgeMs: settings.journalMaxAgeDays * 86_400_000, storageHealth },
     logger.child({ module: 'journal' }),
   );
-  const auth = await openAuthStore(join(settings.dataDir, 'auth'), logger.child({ module: 'auth' }));
+  const auth = await openAuthStore(join(settings.dataDir, 'auth'), logger.child({ module: 'auth' }), { storageHealth });
   const messages = await openMessageStore(join(settings.dataDir, 'messages'), {}, logger.child({ module: 'messages' }));
 
   const tuning = simulatorTuning(process.env);
@@ -115,6 +115,9 @@ async function main(): Promise<void> {
     },
     logger: logger.child({ module: 'session' }),
   });
+  if (auth.recovery === 'lost') {
+    session.noteStartupProblem('badSession', 'The stored WhatsApp credentials were damaged and could not be recovered. Link the phone again; the damaged files were kept in the add-on\'s data folder.');
+  }
   simulator?.attach(session);
   const media = await MediaStore.open(
     join(settings.dataDir, 'media'),

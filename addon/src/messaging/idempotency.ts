@@ -137,6 +137,8 @@ export class IdempotencyStore<T> {
     } catch (error) {
       this.logger.error({ err: error }, 'could not record an Idempotency-Key; the message was not sent');
       this.options.storageHealth?.failed('idempotency', error);
+      // Nothing in memory is missing on disk; the retried snapshot just finds out when writes work again.
+      this.scheduleResync();
       const full = storageProblemReason(error) === 'storage_full';
       throw new ApiError(
         507,
@@ -144,6 +146,7 @@ export class IdempotencyStore<T> {
         `The add-on's storage is ${full ? 'full' : 'failing'}, so it cannot remember this Idempotency-Key. The message was NOT sent; free space on the add-on's disk and send it again.`,
       );
     }
+    this.noteWritten();
     this.done.set(key, started);
     let result: T;
     try {
@@ -163,7 +166,7 @@ export class IdempotencyStore<T> {
   private write(change: Change<T>): void {
     this.storage.append(JSON.stringify(change)).then(
       () => {
-        if (this.resyncTimer === null) this.options.storageHealth?.recovered('idempotency');
+        this.noteWritten();
         this.compactIfLogOutgrewSnapshot();
       },
       (error: unknown) => {
@@ -172,6 +175,11 @@ export class IdempotencyStore<T> {
         this.scheduleResync();
       },
     );
+  }
+
+  /** A write landed: unless memory is still ahead of the disk, the store is healthy again. */
+  private noteWritten(): void {
+    if (this.resyncTimer === null) this.options.storageHealth?.recovered('idempotency');
   }
 
   /** Memory is ahead of the disk: write a snapshot of memory until it lands. */

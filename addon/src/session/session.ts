@@ -94,6 +94,11 @@ export class Session extends EventEmitter<{ change: [SessionView] }> {
     return { ...this.view };
   }
 
+  /** Why the session starts as it does (say, damaged credentials), shown as last_disconnect until the next one. */
+  noteStartupProblem(reason: DisconnectReasonName, message: string): void {
+    this.view.last_disconnect = { reason, message, at: new Date().toISOString() };
+  }
+
   get state(): ConnectionState {
     return this.view.state;
   }
