@@ -13,7 +13,7 @@ from aiohttp import web
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
 
-from custom_components.whatsapp.api import (
+from custom_components.whatsapp_bridge.api import (
     ApiErrorCode,
     Contact,
     Location,
@@ -182,7 +182,7 @@ async def proxy(
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]
-    with patch("custom_components.whatsapp.api.SEND_RETRY_DELAYS", (0.01, 0.01)):
+    with patch("custom_components.whatsapp_bridge.api.SEND_RETRY_DELAYS", (0.01, 0.01)):
         yield f"http://127.0.0.1:{port}", lossy
     await runner.cleanup()
 
@@ -240,7 +240,7 @@ async def test_an_unreachable_add_on_is_tried_three_times(
     )
 
     with (
-        patch("custom_components.whatsapp.api.SEND_RETRY_DELAYS", (0.01, 0.01)),
+        patch("custom_components.whatsapp_bridge.api.SEND_RETRY_DELAYS", (0.01, 0.01)),
         pytest.raises(WhatsAppNoAnswerError, match=r"did not answer within 0\.05 s"),
     ):
         await client.send(PHONE, Text(text="lost"))

@@ -12,7 +12,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.whatsapp.const import DOMAIN, SESSION_UPDATE_INTERVAL
+from custom_components.whatsapp_bridge.const import DOMAIN, SESSION_UPDATE_INTERVAL
 
 from .conftest import DEFAULT_JID, DEFAULT_PHONE, Addon, mock_entry
 from .helpers import wait_until
@@ -145,7 +145,7 @@ async def test_entities_follow_the_addon_being_away(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Entities go unavailable while the add-on is down; one log line each way."""
-    caplog.set_level(logging.INFO, logger="custom_components.whatsapp")
+    caplog.set_level(logging.INFO, logger="custom_components.whatsapp_bridge")
 
     await linked_addon.async_stop()
     await wait_until(

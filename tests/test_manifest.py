@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 MANIFEST = json.loads(
-    (Path(__file__).parents[1] / "custom_components/whatsapp/manifest.json").read_text()
+    (Path(__file__).parents[1] / "custom_components/whatsapp_bridge/manifest.json").read_text()
 )
 
 
@@ -19,7 +19,7 @@ def test_manifest_keys_are_in_hassfest_order() -> None:
 
 def test_manifest_describes_a_local_push_device_integration() -> None:
     """A config flow, no Python requirements, and a version for HACS."""
-    assert MANIFEST["domain"] == "whatsapp"
+    assert MANIFEST["domain"] == "whatsapp_bridge"
     assert MANIFEST["config_flow"] is True
     assert MANIFEST["iot_class"] == "local_push"
     assert MANIFEST["integration_type"] == "device"

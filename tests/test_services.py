@@ -14,9 +14,9 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.whatsapp.api import WhatsAppClient, WhatsAppError
-from custom_components.whatsapp.const import DOMAIN
-from custom_components.whatsapp.messaging import translate_error
+from custom_components.whatsapp_bridge.api import WhatsAppClient, WhatsAppError
+from custom_components.whatsapp_bridge.const import DOMAIN
+from custom_components.whatsapp_bridge.messaging import translate_error
 
 from .helpers import wait_until
 

@@ -56,7 +56,7 @@ NOTIFY_DATA_SCHEMA: Final = vol.Schema(
 
 
 def legacy_service_name(account_jid: str | None) -> str:
-    """`whatsapp` for the first account, `whatsapp_<phone digits>` for each one."""
+    """`whatsapp_bridge` for the first account, `whatsapp_bridge_<digits>` for each."""
     if account_jid is None:
         return DOMAIN
     return f"{DOMAIN}_{account_jid.partition('@')[0]}"
@@ -66,7 +66,7 @@ def legacy_service_name(account_jid: str | None) -> str:
 def async_offer_legacy_services(
     hass: HomeAssistant, entry: WhatsAppConfigEntry, hass_config: ConfigType
 ) -> None:
-    """Offer `notify.whatsapp` and `notify.whatsapp_<digits>`, each once.
+    """Offer `notify.whatsapp_bridge` and `notify.whatsapp_bridge_<digits>`, each once.
 
     They outlive reloads of the entry: they look the account up on each call.
     """
@@ -165,7 +165,7 @@ async def async_get_service(
 
 
 class WhatsAppNotificationService(BaseNotificationService):
-    """`notify.whatsapp…`: for notify groups, `alert` and other notify users.
+    """`notify.whatsapp_bridge…`: for notify groups, `alert` and other notify users.
 
     The account is looked up on every call, so the service keeps working when
     its entry reloads.
