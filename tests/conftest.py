@@ -61,8 +61,13 @@ def fast_timings() -> Generator[None]:
         patch("custom_components.whatsapp_bridge.listener.EVENTS_WAIT_SECONDS", 1),
         patch("custom_components.whatsapp_bridge.listener.RETRY_INITIAL_DELAY", 0.05),
         patch("custom_components.whatsapp_bridge.listener.RETRY_MAX_DELAY", 0.2),
-        patch("custom_components.whatsapp_bridge.config_flow.PAIRING_POLL_INTERVAL", 0.05),
-        patch("custom_components.whatsapp_bridge.config_flow.PAIRING_UNREACHABLE_GRACE", 1.0),
+        patch(
+            "custom_components.whatsapp_bridge.config_flow.PAIRING_POLL_INTERVAL", 0.05
+        ),
+        patch(
+            "custom_components.whatsapp_bridge.config_flow.PAIRING_UNREACHABLE_GRACE",
+            1.0,
+        ),
     ):
         yield
 

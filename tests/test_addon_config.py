@@ -172,7 +172,9 @@ def test_config_exposes_the_api_port_and_the_ingress_page(
 ) -> None:
     assert config["ports"] == {f"{API_PORT}/tcp": API_PORT}
     assert config["ingress"] is True
-    assert config.get("ingress_port", SUPERVISOR_DEFAULTS["ingress_port"]) == INGRESS_PORT
+    assert (
+        config.get("ingress_port", SUPERVISOR_DEFAULTS["ingress_port"]) == INGRESS_PORT
+    )
     settings = (ADDON / "src" / "settings.ts").read_text(encoding="utf-8")
     assert f"DEFAULT_INGRESS_PORT = {INGRESS_PORT}" in settings, (
         "the service listens where ingress looks"
@@ -242,13 +244,19 @@ def test_image_runs_the_tested_service_and_checks_its_health() -> None:
     assert node, "the Node.js major is pinned"
     assert int(node.group(1)) >= 20
     assert "FROM node:${NODE_MAJOR}-alpine" in dockerfile
-    assert "npm prune --omit=dev" in dockerfile, "dev dependencies stay in the build stage"
+    assert "npm prune --omit=dev" in dockerfile, (
+        "dev dependencies stay in the build stage"
+    )
     runtime = dockerfile.rpartition("FROM ${BUILD_FROM}")[2]
-    assert "npm" not in runtime.partition("HEALTHCHECK")[0], "no npm in the runtime image"
+    assert "npm" not in runtime.partition("HEALTHCHECK")[0], (
+        "no npm in the runtime image"
+    )
     assert re.search(r"^HEALTHCHECK .*/health", dockerfile, re.MULTILINE | re.DOTALL)
     assert 'CMD ["node", "dist/src/main.js"]' in dockerfile
     package = json.loads((ADDON / "package.json").read_text(encoding="utf-8"))
-    assert package["scripts"]["start"] == "node dist/src/main.js", "the tested entry point"
+    assert package["scripts"]["start"] == "node dist/src/main.js", (
+        "the tested entry point"
+    )
     for label in ("io.hass.type", "io.hass.arch", "io.hass.version", "io.hass.name"):
         assert f"{label}=" in dockerfile, f"label {label}"
     assert "COPY static " in dockerfile, "the web page ships in the image"

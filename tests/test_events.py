@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from pytest_homeassistant_custom_component.common import MockConfigEntry
     from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-MESSAGE_EVENT = "event.15550000001_message"
+MESSAGE_EVENT = "event.whatsapp_message"
 SENDER_PHONE = "+4917612345678"
 SENDER_JID = "4917612345678@s.whatsapp.net"
 

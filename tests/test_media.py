@@ -220,7 +220,9 @@ async def test_unusable_media_is_refused_and_nothing_is_sent(
             "cannot be used",
         ),
     }
-    with patch("custom_components.whatsapp_bridge.media.MAX_MEDIA_BYTES", len(PHOTO) - 1):
+    with patch(
+        "custom_components.whatsapp_bridge.media.MAX_MEDIA_BYTES", len(PHOTO) - 1
+    ):
         cases[str(allowed_dir / "big.jpg")] = (
             "media_too_large",
             "MB, the most WhatsApp for Home Assistant sends",

@@ -35,8 +35,8 @@ ANNA_JID = "4917612345678@s.whatsapp.net"
 BEN = "+4917698765432"
 BEN_JID = "4917698765432@s.whatsapp.net"
 FAMILY = "120363000000000001@g.us"
-ANNA_ENTITY = "notify.15550000001_anna"
-FAMILY_ENTITY = "notify.15550000001_family"
+ANNA_ENTITY = "notify.whatsapp_anna"
+FAMILY_ENTITY = "notify.whatsapp_family"
 
 
 def recipient(title: str, target: str, jid: str) -> ConfigSubentryData:
@@ -291,7 +291,9 @@ async def test_legacy_notify_refuses_what_it_cannot_send(
 ) -> None:
     """Unknown data, no recipient at all, nothing to say: refused, nothing sent."""
     with pytest.raises(ServiceValidationError) as caught:
-        await hass.services.async_call(NOTIFY_DOMAIN, "whatsapp_bridge", data, blocking=True)
+        await hass.services.async_call(
+            NOTIFY_DOMAIN, "whatsapp_bridge", data, blocking=True
+        )
 
     assert caught.value.translation_key == key
     assert english in str(caught.value)

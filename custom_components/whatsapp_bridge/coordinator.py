@@ -96,12 +96,8 @@ class WhatsAppSessionCoordinator(DataUpdateCoordinator[WhatsAppStatus]):
         device = registry.async_get_device(identifiers={(DOMAIN, self.account_jid)})
         if device is None:
             return
-        changes: dict[str, str] = {}
-        if device.sw_version != version:
-            changes["sw_version"] = version
+        name = device.name
         if session.me is not None and session.me.jid == self.account_jid:
             name = account_device_name(session.me.name)
-            if device.name != name:
-                changes["name"] = name
-        if changes:
-            registry.async_update_device(device.id, **changes)
+        if device.sw_version != version or device.name != name:
+            registry.async_update_device(device.id, name=name, sw_version=version)

@@ -14,7 +14,9 @@ from .coordinator import WhatsAppSessionCoordinator
 
 # The Supervisor reaches an app at a host name made of its slug, with `-` for `_`:
 # `a0d7b954-whatsapp` for the app `a0d7b954_whatsapp`, `local-whatsapp` for a local one.
-_APP_HOST = re.compile(r"(?P<repository>[0-9a-f]{8}|local)-(?P<name>[a-z0-9][a-z0-9-]*)")
+_APP_HOST = re.compile(
+    r"(?P<repository>[0-9a-f]{8}|local)-(?P<name>[a-z0-9][a-z0-9-]*)"
+)
 
 
 def app_ingress_url(url: str) -> str | None:

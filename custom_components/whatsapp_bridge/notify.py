@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
-from homeassistant.components.notify import NotifyEntity, NotifyEntityFeature
-from homeassistant.components.notify.const import ATTR_DATA, ATTR_TARGET, ATTR_TITLE
+from homeassistant.components.notify import NotifyEntity
+from homeassistant.components.notify.const import (
+    ATTR_DATA,
+    ATTR_TARGET,
+    ATTR_TITLE,
+    NotifyEntityFeature,
+)
 from homeassistant.components.notify.legacy import BaseNotificationService
 from homeassistant.const import CONF_NAME, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import discovery
 from homeassistant.util.hass_dict import HassKey
-import voluptuous as vol
+import probatio
 
 from .const import (
     ATTR_LOCATION,
@@ -47,10 +52,10 @@ LEGACY_SERVICES: HassKey[dict[str, WhatsAppNotificationService]] = HassKey(
     f"{DOMAIN}_legacy_notify_services"
 )
 
-NOTIFY_DATA_SCHEMA: Final = vol.Schema(
+NOTIFY_DATA_SCHEMA: Final = probatio.Schema(
     {
         **MEDIA_AND_REPLY_FIELDS,
-        vol.Optional(ATTR_LOCATION): vol.Schema(LOCATION_FIELDS),
+        probatio.Optional(ATTR_LOCATION): probatio.Schema(LOCATION_FIELDS),
     }
 )
 
@@ -191,7 +196,7 @@ class WhatsAppNotificationService(BaseNotificationService):
         entry = self._entry()
         try:
             data = NOTIFY_DATA_SCHEMA(kwargs.get(ATTR_DATA) or {})
-        except vol.Invalid as err:
+        except probatio.Invalid as err:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="invalid_notify_data",

@@ -67,7 +67,7 @@ class WhatsAppServer:
                 )
             except aiohttp.ClientConnectorError:
                 pass  # not listening (restarting): nothing was delivered
-            except (aiohttp.ClientError, TimeoutError):
+            except aiohttp.ClientError, TimeoutError:
                 self.broken_off += 1
             else:
                 if status == 200:
