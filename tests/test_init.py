@@ -40,7 +40,9 @@ async def test_entry_creates_device_and_entities(
     assert loaded_entry.state is ConfigEntryState.LOADED
     health = await linked_addon.request("GET", "/health")
 
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, DEFAULT_JID)})
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, DEFAULT_JID), loaded_entry.entry_id
+    )
     assert device is not None
     assert device.name == "WhatsApp"
     assert device.serial_number == DEFAULT_PHONE
@@ -184,7 +186,9 @@ async def test_addon_update_reaches_the_device(
 ) -> None:
     """The device shows the version of the add-on that answers now."""
     registry = dr.async_get(hass)
-    device = registry.async_get_device(identifiers={(DOMAIN, DEFAULT_JID)})
+    device = registry.async_get_device_by_identifier(
+        (DOMAIN, DEFAULT_JID), loaded_entry.entry_id
+    )
     # As recorded while an older add-on was running.
     registry.async_update_device(device.id, sw_version="0.0.1")
 
@@ -228,7 +232,9 @@ async def test_device_is_named_after_the_account(
     with patch.object(coordinator.client, "session", AsyncMock(return_value=named)):
         await coordinator.async_refresh()
 
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, DEFAULT_JID)})
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, DEFAULT_JID), loaded_entry.entry_id
+    )
     assert device is not None
     assert device.name == "Ada"
     assert hass.states.get(CONNECTION_SENSOR) is not None

@@ -35,8 +35,8 @@ ANNA_JID = "4917612345678@s.whatsapp.net"
 BEN = "+4917698765432"
 BEN_JID = "4917698765432@s.whatsapp.net"
 FAMILY = "120363000000000001@g.us"
-ANNA_ENTITY = "notify.whatsapp_anna"
-FAMILY_ENTITY = "notify.whatsapp_family"
+ANNA_ENTITY = "notify.anna"
+FAMILY_ENTITY = "notify.family"
 
 
 def recipient(title: str, target: str, jid: str) -> ConfigSubentryData:
@@ -185,9 +185,12 @@ async def test_recipients_need_a_loaded_account(
 async def test_recipient_entities_belong_to_the_account_device(
     hass: HomeAssistant, entry_with_recipients: MockConfigEntry
 ) -> None:
-    """One entity per recipient on the account's device; removing one removes it."""
+    """One device per recipient, reached through the account's; removing one removes it."""
     registry = er.async_get(hass)
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, DEFAULT_JID)})
+    devices = dr.async_get(hass)
+    device = devices.async_get_device_by_identifier(
+        (DOMAIN, DEFAULT_JID), entry_with_recipients.entry_id
+    )
     assert device is not None
     entities = {
         entity.entity_id: entity
@@ -197,7 +200,14 @@ async def test_recipient_entities_belong_to_the_account_device(
         if entity.domain == NOTIFY_DOMAIN
     }
     assert entities.keys() == {ANNA_ENTITY, FAMILY_ENTITY}
-    assert all(entity.device_id == device.id for entity in entities.values())
+    for entity in entities.values():
+        recipient = devices.async_get(entity.device_id or "")
+        assert recipient is not None
+        assert recipient.via_device_id == device.id
+        assert recipient.config_subentry_id == entity.config_subentry_id
+    family = devices.async_get(entities[FAMILY_ENTITY].device_id or "")
+    assert family is not None
+    assert (family.name, family.model) == ("Family", "Group")
 
     anna = entities[ANNA_ENTITY]
     hass.config_entries.async_remove_subentry(

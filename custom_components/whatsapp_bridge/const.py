@@ -21,6 +21,8 @@ CONF_MEDIA_FOLDER: Final = "media_folder"
 DEFAULT_MEDIA_FOLDER: Final = "whatsapp"
 
 SUBENTRY_RECIPIENT: Final = "recipient"
+# How a group jid ends; a person's ends in `@s.whatsapp.net` or `@lid`.
+GROUP_SUFFIX: Final = "@g.us"
 CONF_RECIPIENT: Final = "recipient"
 
 EVENT_MESSAGE_RECEIVED: Final = "whatsapp_bridge_message_received"

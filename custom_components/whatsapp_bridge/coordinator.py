@@ -93,7 +93,9 @@ class WhatsAppSessionCoordinator(DataUpdateCoordinator[WhatsAppStatus]):
     def _update_device(self, session: Session, version: str) -> None:
         """Follow the account's WhatsApp name and the app version that answers now."""
         registry = dr.async_get(self.hass)
-        device = registry.async_get_device(identifiers={(DOMAIN, self.account_jid)})
+        device = registry.async_get_device_by_identifier(
+            (DOMAIN, self.account_jid), self.config_entry.entry_id
+        )
         if device is None:
             return
         name = device.name

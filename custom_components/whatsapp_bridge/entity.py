@@ -28,6 +28,22 @@ def app_ingress_url(url: str) -> str | None:
     return f"homeassistant://hassio/ingress/{slug}"
 
 
+def account_device_info(coordinator: WhatsAppSessionCoordinator) -> DeviceInfo:
+    """Describe the linked account's device: named, never numbered, in ids."""
+    jid = coordinator.account_jid
+    me = coordinator.data.session.me
+    return DeviceInfo(
+        identifiers={(DOMAIN, jid)},
+        configuration_url=app_ingress_url(coordinator.config_entry.data[CONF_URL]),
+        entry_type=DeviceEntryType.SERVICE,
+        manufacturer="WhatsApp",
+        model="Linked device",
+        name=account_device_name(me.name if me is not None else None),
+        serial_number=phone_from_jid(jid),
+        sw_version=coordinator.data.addon_version,
+    )
+
+
 class WhatsAppEntity(CoordinatorEntity[WhatsAppSessionCoordinator]):
     """An entity on the device that stands for the linked WhatsApp account."""
 
@@ -36,16 +52,5 @@ class WhatsAppEntity(CoordinatorEntity[WhatsAppSessionCoordinator]):
     def __init__(self, coordinator: WhatsAppSessionCoordinator, key: str) -> None:
         """Attach the entity to the account's device."""
         super().__init__(coordinator)
-        jid = coordinator.account_jid
-        me = coordinator.data.session.me
-        self._attr_unique_id = f"{jid}_{key}"
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, jid)},
-            configuration_url=app_ingress_url(coordinator.config_entry.data[CONF_URL]),
-            entry_type=DeviceEntryType.SERVICE,
-            manufacturer="WhatsApp",
-            model="Linked device",
-            name=account_device_name(me.name if me is not None else None),
-            serial_number=phone_from_jid(jid),
-            sw_version=coordinator.data.addon_version,
-        )
+        self._attr_unique_id = f"{coordinator.account_jid}_{key}"
+        self._attr_device_info = account_device_info(coordinator)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from homeassistant.components.notify import NotifyEntity
 from homeassistant.components.notify.const import (
@@ -15,7 +15,8 @@ from homeassistant.components.notify.legacy import BaseNotificationService
 from homeassistant.const import CONF_NAME, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import discovery
+from homeassistant.helpers import device_registry as dr, discovery
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.util.hass_dict import HassKey
 import probatio
 
@@ -25,6 +26,7 @@ from .const import (
     ATTR_REPLY_TO,
     CONF_RECIPIENT,
     DOMAIN,
+    GROUP_SUFFIX,
     SUBENTRY_RECIPIENT,
 )
 from .entity import WhatsAppEntity
@@ -110,6 +112,13 @@ async def async_setup_entry(
 ) -> None:
     """Add a notify entity per recipient, also for recipients added later."""
     coordinator = entry.runtime_data.coordinator
+    # `async_setup_entry` registers the account's device before the platforms.
+    account_device = cast(
+        "dr.DeviceEntry",
+        dr.async_get(hass).async_get_device_by_identifier(
+            (DOMAIN, coordinator.account_jid), entry.entry_id
+        ),
+    )
     added: set[str] = set()
 
     @callback
@@ -119,7 +128,7 @@ async def async_setup_entry(
                 continue
             added.add(subentry_id)
             async_add_entities(
-                [WhatsAppRecipientNotify(coordinator, subentry)],
+                [WhatsAppRecipientNotify(coordinator, subentry, account_device.id)],
                 config_subentry_id=subentry_id,
             )
 
@@ -134,17 +143,33 @@ async def async_setup_entry(
 
 
 class WhatsAppRecipientNotify(WhatsAppEntity, NotifyEntity):
-    """Sends notifications to one person or group."""
+    """Sends notifications to one person or group.
+
+    Each recipient is a device of its own, reached through the account's device:
+    a device belongs to one config subentry.
+    """
 
     _attr_supported_features = NotifyEntityFeature.TITLE
+    _attr_name = None
 
     def __init__(
-        self, coordinator: WhatsAppSessionCoordinator, subentry: ConfigSubentry
+        self,
+        coordinator: WhatsAppSessionCoordinator,
+        subentry: ConfigSubentry,
+        account_device_id: str,
     ) -> None:
-        """Name the entity after the recipient."""
+        """Name the recipient's device after the recipient."""
         super().__init__(coordinator, f"recipient_{subentry.subentry_id}")
-        self._attr_name = subentry.title
         self._recipient: str = subentry.data[CONF_RECIPIENT]
+        account = coordinator.account_jid
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, f"{account}_{subentry.subentry_id}")},
+            entry_type=DeviceEntryType.SERVICE,
+            manufacturer="WhatsApp",
+            model="Group" if self._recipient.endswith(GROUP_SUFFIX) else "Contact",
+            name=subentry.title,
+            via_device_id=account_device_id,
+        )
 
     async def async_send_message(self, message: str, title: str | None = None) -> None:
         """Send the message, with the title in bold above it."""
