@@ -165,7 +165,9 @@ class WhatsAppConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> WhatsAppOptionsFlow:
+    def async_get_options_flow(
+        config_entry: WhatsAppConfigEntry,
+    ) -> WhatsAppOptionsFlow:
         """Options of a linked account."""
         return WhatsAppOptionsFlow()
 

@@ -76,9 +76,7 @@ def logo(height: int, text_color: tuple[int, int, int, int]) -> Image.Image:
         font=font,
         fill=text_color,
     )
-    return image.resize(
-        (image.width // SCALE, height), Image.Resampling.LANCZOS
-    )
+    return image.resize((image.width // SCALE, height), Image.Resampling.LANCZOS)
 
 
 def main() -> None:
