@@ -139,7 +139,8 @@ describe('a person walks through the real Home Assistant UI', { timeout: 300_000
   const simulate = (...args) => runFile(join(ROOT, 'scripts', 'simulate'), args, { env });
   // Dialogs by their element: a dialog's content is slotted into it, so it is no descendant of the
   // `alertdialog` element inside.
-  const addIntegrationDialog = () => page.locator('dialog-add-integration');
+  // Home Assistant's add-integration dialog; its element was renamed in 2026.
+  const addIntegrationDialog = () => page.locator('dialog-add-integration, ha-dialog-add-integration, [role="dialog"]:has-text("Select brand")').first();
   const flowDialog = () => page.locator('dialog-data-entry-flow');
   const dialogTitled = (title) => page.getByRole('alertdialog', { name: title });
 
@@ -224,6 +225,13 @@ describe('a person walks through the real Home Assistant UI', { timeout: 300_000
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByText('Welcome Demo').waitFor();
     assert.ok(!page.url().includes('onboarding'), `landed on ${page.url()}`);
+    // Home Assistant asks once to keep the HTTP settings scripts/develop wrote (its own port, loopback).
+    const pending = page.locator('dialog-http-pending-config');
+    const confirm = pending.getByRole('button', { name: 'Confirm' });
+    if (await confirm.waitFor({ timeout: 5_000 }).then(() => true, () => false)) {
+      await confirm.click();
+      await confirm.waitFor({ state: 'hidden' });
+    }
     await screenshot('dashboard');
   });
 
