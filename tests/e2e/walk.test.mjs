@@ -139,8 +139,7 @@ describe('a person walks through the real Home Assistant UI', { timeout: 300_000
   const simulate = (...args) => runFile(join(ROOT, 'scripts', 'simulate'), args, { env });
   // Dialogs by their element: a dialog's content is slotted into it, so it is no descendant of the
   // `alertdialog` element inside.
-  // Home Assistant's add-integration dialog; its element was renamed in 2026.
-  const addIntegrationDialog = () => page.locator('dialog-add-integration, ha-dialog-add-integration, [role="dialog"]:has-text("Select brand")').first();
+  const addIntegrationDialog = () => page.locator('dialog-add-integration');
   const flowDialog = () => page.locator('dialog-data-entry-flow');
   const dialogTitled = (title) => page.getByRole('alertdialog', { name: title });
 
