@@ -17,7 +17,7 @@ import pytest
 
 # Must be imported before the first `hass` fixture runs, so Home Assistant
 # finds this package rather than the test harness' own custom_components.
-from custom_components.whatsapp.const import DOMAIN  # noqa: F401
+from custom_components.whatsapp_bridge.const import DOMAIN  # noqa: F401
 
 QUICK = os.environ.get("WA_BENCH_SIZE") == "quick"
 

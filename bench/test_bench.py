@@ -29,7 +29,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.whatsapp.const import DOMAIN, EVENT_MESSAGE_RECEIVED
+from custom_components.whatsapp_bridge.const import DOMAIN, EVENT_MESSAGE_RECEIVED
 from tests.reliability.addon_process import (
     DEFAULT_JID,
     AddonProcess,

@@ -25,7 +25,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 # Must be imported before the first `hass` fixture runs, so Home Assistant
 # finds this package rather than the test harness' own custom_components.
-from custom_components.whatsapp.const import DOMAIN
+from custom_components.whatsapp_bridge.const import DOMAIN
 
 from .helpers import wait_until
 
@@ -58,11 +58,16 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 def fast_timings() -> Generator[None]:
     """Shorten the waits meant for real networks, so tests finish quickly."""
     with (
-        patch("custom_components.whatsapp.listener.EVENTS_WAIT_SECONDS", 1),
-        patch("custom_components.whatsapp.listener.RETRY_INITIAL_DELAY", 0.05),
-        patch("custom_components.whatsapp.listener.RETRY_MAX_DELAY", 0.2),
-        patch("custom_components.whatsapp.config_flow.PAIRING_POLL_INTERVAL", 0.05),
-        patch("custom_components.whatsapp.config_flow.PAIRING_UNREACHABLE_GRACE", 1.0),
+        patch("custom_components.whatsapp_bridge.listener.EVENTS_WAIT_SECONDS", 1),
+        patch("custom_components.whatsapp_bridge.listener.RETRY_INITIAL_DELAY", 0.05),
+        patch("custom_components.whatsapp_bridge.listener.RETRY_MAX_DELAY", 0.2),
+        patch(
+            "custom_components.whatsapp_bridge.config_flow.PAIRING_POLL_INTERVAL", 0.05
+        ),
+        patch(
+            "custom_components.whatsapp_bridge.config_flow.PAIRING_UNREACHABLE_GRACE",
+            1.0,
+        ),
     ):
         yield
 

@@ -67,6 +67,90 @@ def test_config_validates_against_the_add_on_linter_schema(
     jsonschema.Draft7Validator(schema).validate(config)
 
 
+# What the Supervisor assumes for a key that config.yaml leaves out. The add-on linter rejects a
+# key that only repeats its default, and so does the test below.
+SUPERVISOR_DEFAULTS: dict[str, Any] = {
+    "advanced": False,
+    "apparmor": True,
+    "audio": False,
+    "auth_api": False,
+    "auto_uart": False,
+    "backup": "hot",
+    "boot": "auto",
+    "devicetree": False,
+    "docker_api": False,
+    "full_access": False,
+    "gpio": False,
+    "hassio_api": False,
+    "hassio_role": "default",
+    "homeassistant_api": False,
+    "host_dbus": False,
+    "host_ipc": False,
+    "host_network": False,
+    "host_pid": False,
+    "host_uts": False,
+    "ingress": False,
+    "ingress_entry": "/",
+    "ingress_port": 8099,
+    "ingress_stream": False,
+    "init": True,
+    "journald": False,
+    "kernel_modules": False,
+    "legacy": False,
+    "options": {},
+    "panel_admin": True,
+    "panel_icon": "mdi:puzzle",
+    "realtime": False,
+    "schema": {},
+    "stage": "stable",
+    "startup": "application",
+    "stdin": False,
+    "timeout": 10,
+    "tmpfs": False,
+    "uart": False,
+    "udev": False,
+    "ulimits": {},
+    "usb": False,
+    "video": False,
+}
+
+
+def _defaults() -> dict[str, Any]:
+    """Our table of defaults, and those the linter's schema declares when it is here."""
+    defaults = dict(SUPERVISOR_DEFAULTS)
+    if LINTER_SCHEMA.exists():
+        schema = json.loads(LINTER_SCHEMA.read_text(encoding="utf-8"))
+        for key, prop in schema.get("properties", {}).items():
+            if isinstance(prop, dict) and "default" in prop:
+                defaults[key] = prop["default"]
+    return defaults
+
+
+def _same(value: Any, default: Any) -> bool:
+    """Equal in YAML's terms: `true` is not `1`, and `8099` is not `"8099"`."""
+    return type(value) is type(default) and value == default
+
+
+def test_config_repeats_no_default(config: dict[str, Any]) -> None:
+    """A key set to what the Supervisor would assume anyway is noise, and a linter error."""
+    repeated = sorted(
+        key
+        for key, default in _defaults().items()
+        if key in config and _same(config[key], default)
+    )
+    assert not repeated, f"config.yaml repeats the default of: {', '.join(repeated)}"
+
+
+def test_default_rule_catches_a_repeated_default() -> None:
+    """The rule itself: it flags a repeated default and lets a real choice through."""
+    defaults = _defaults()
+    assert _same(True, defaults["panel_admin"])
+    assert not _same(1, defaults["panel_admin"])
+    assert not _same(False, defaults["init"])
+    assert _same("application", defaults["startup"])
+    assert not _same("services", defaults["startup"])
+
+
 def test_config_has_what_the_supervisor_and_store_need(config: dict[str, Any]) -> None:
     assert config.keys() >= REQUIRED_KEYS
     assert config["slug"] == "whatsapp"
@@ -75,9 +159,12 @@ def test_config_has_what_the_supervisor_and_store_need(config: dict[str, Any]) -
     )
     assert "watchdog" not in config, "obsolete: the image's HEALTHCHECK replaces it"
     assert config["init"] is False
-    assert config["startup"] == "application"
-    assert config["boot"] == "auto"
+    assert config.get("startup", "application") == "application"
+    assert config.get("boot", "auto") == "auto"
     assert config["url"].startswith("https://")
+    assert re.fullmatch(r"ghcr\.io/[\w.-]+/\{arch\}-[\w.-]+", config["image"]), (
+        "the Supervisor pulls the prebuilt image instead of building on the device"
+    )
 
 
 def test_config_exposes_the_api_port_and_the_ingress_page(
@@ -85,22 +172,24 @@ def test_config_exposes_the_api_port_and_the_ingress_page(
 ) -> None:
     assert config["ports"] == {f"{API_PORT}/tcp": API_PORT}
     assert config["ingress"] is True
-    assert config["ingress_port"] == INGRESS_PORT
+    assert (
+        config.get("ingress_port", SUPERVISOR_DEFAULTS["ingress_port"]) == INGRESS_PORT
+    )
     settings = (ADDON / "src" / "settings.ts").read_text(encoding="utf-8")
     assert f"DEFAULT_INGRESS_PORT = {INGRESS_PORT}" in settings, (
         "the service listens where ingress looks"
     )
     assert config["panel_icon"] == "mdi:whatsapp"
-    assert config.get("panel_admin", True) is True
+    assert config.get("panel_admin", True) is True, "the page is for administrators"
 
 
 def test_config_announces_the_discovery_the_service_sends(
     config: dict[str, Any],
 ) -> None:
-    assert config["discovery"] == ["whatsapp"]
+    assert config["discovery"] == ["whatsapp_bridge"]
     discovery = (ADDON / "src" / "discovery.ts").read_text(encoding="utf-8")
-    assert "DISCOVERY_SERVICE = 'whatsapp'" in discovery
-    assert config["backup"] == "hot"
+    assert "DISCOVERY_SERVICE = 'whatsapp_bridge'" in discovery
+    assert config.get("backup", "hot") == "hot"
     assert "media/cache" in config["backup_exclude"]
 
 
@@ -151,9 +240,25 @@ def test_image_runs_the_tested_service_and_checks_its_health() -> None:
     assert re.search(r":\d[\w.-]*$", base.group(1)), (
         "the base image is pinned by version"
     )
-    assert "npm ci --omit=dev" in dockerfile
+    node = re.search(r"^ARG NODE_MAJOR=(\d+)$", dockerfile, re.MULTILINE)
+    assert node, "the Node.js major is pinned"
+    assert int(node.group(1)) >= 20
+    assert "FROM node:${NODE_MAJOR}-alpine" in dockerfile
+    assert "npm prune --omit=dev" in dockerfile, (
+        "dev dependencies stay in the build stage"
+    )
+    runtime = dockerfile.rpartition("FROM ${BUILD_FROM}")[2]
+    assert "npm" not in runtime.partition("HEALTHCHECK")[0], (
+        "no npm in the runtime image"
+    )
     assert re.search(r"^HEALTHCHECK .*/health", dockerfile, re.MULTILINE | re.DOTALL)
-    assert 'CMD ["npm", "start"]' in dockerfile
+    assert 'CMD ["node", "dist/src/main.js"]' in dockerfile
+    package = json.loads((ADDON / "package.json").read_text(encoding="utf-8"))
+    assert package["scripts"]["start"] == "node dist/src/main.js", (
+        "the tested entry point"
+    )
+    for label in ("io.hass.type", "io.hass.arch", "io.hass.version", "io.hass.name"):
+        assert f"{label}=" in dockerfile, f"label {label}"
     assert "COPY static " in dockerfile, "the web page ships in the image"
     apparmor = (ADDON / "apparmor.txt").read_text(encoding="utf-8")
     assert re.search(r"^profile whatsapp flags=", apparmor, re.MULTILINE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 import hashlib
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,7 @@ from aiohttp import web
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
 
-from custom_components.whatsapp.api import (
+from custom_components.whatsapp_bridge.api import (
     ApiErrorCode,
     Contact,
     Location,
@@ -131,6 +132,11 @@ class LossyProxy:
         self._session = session
         self.forwarded: list[ForwardedRequest] = []
         self._lose: str | None = None
+        self._closing = asyncio.Event()
+
+    def close(self) -> None:
+        """Answer what is held back at once, so no request outlives the test."""
+        self._closing.set()
 
     def lose_next_send_answer(self, how: str) -> None:
         """Lose the answer to the next `POST /v1/messages`, `slow` or `cut`."""
@@ -162,7 +168,8 @@ class LossyProxy:
                 assert request.transport is not None
                 request.transport.close()
             else:
-                await asyncio.sleep(SEND_TIMEOUT * 2)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), SEND_TIMEOUT * 2)
         return web.Response(status=status, body=body, content_type=content_type)
 
 
@@ -182,8 +189,9 @@ async def proxy(
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]
-    with patch("custom_components.whatsapp.api.SEND_RETRY_DELAYS", (0.01, 0.01)):
+    with patch("custom_components.whatsapp_bridge.api.SEND_RETRY_DELAYS", (0.01, 0.01)):
         yield f"http://127.0.0.1:{port}", lossy
+    lossy.close()
     await runner.cleanup()
 
 
@@ -240,7 +248,7 @@ async def test_an_unreachable_add_on_is_tried_three_times(
     )
 
     with (
-        patch("custom_components.whatsapp.api.SEND_RETRY_DELAYS", (0.01, 0.01)),
+        patch("custom_components.whatsapp_bridge.api.SEND_RETRY_DELAYS", (0.01, 0.01)),
         pytest.raises(WhatsAppNoAnswerError, match=r"did not answer within 0\.05 s"),
     ):
         await client.send(PHONE, Text(text="lost"))

@@ -20,7 +20,7 @@ from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.whatsapp.const import CONF_PHONE_NUMBER, DOMAIN
+from custom_components.whatsapp_bridge.const import CONF_PHONE_NUMBER, DOMAIN
 
 from .conftest import DEFAULT_JID, DEFAULT_PHONE, Addon, mock_entry
 from .helpers import FlowProgress, wait_until

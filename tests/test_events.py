@@ -11,14 +11,14 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
 
-from custom_components.whatsapp.const import (
+from custom_components.whatsapp_bridge.const import (
     DOMAIN,
     EVENT_COMMAND,
     EVENT_MESSAGE_RECEIVED,
     EVENT_MESSAGE_SENT,
     EVENT_MESSAGE_STATUS,
 )
-from custom_components.whatsapp.listener import events_lost_issue_id
+from custom_components.whatsapp_bridge.listener import events_lost_issue_id
 
 from .conftest import DEFAULT_JID, DEFAULT_PHONE, Addon, mock_entry
 from .helpers import wait_until
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from pytest_homeassistant_custom_component.common import MockConfigEntry
     from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-MESSAGE_EVENT = "event.15550000001_message"
+MESSAGE_EVENT = "event.whatsapp_message"
 SENDER_PHONE = "+4917612345678"
 SENDER_JID = "4917612345678@s.whatsapp.net"
 
@@ -95,7 +95,7 @@ def contains(actual: dict[str, Any], expected: dict[str, Any]) -> bool:
 async def test_every_kind_of_message_arrives(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, linked_addon: Addon, kind: str
 ) -> None:
-    """Each kind fires `whatsapp_message_received` and the message event entity."""
+    """Each kind fires `whatsapp_bridge_message_received` and the message event entity."""
     received = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
     spec, expected = MESSAGES[kind]
 
@@ -160,7 +160,7 @@ async def test_group_message_names_the_group(
 async def test_slash_text_is_a_command(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, linked_addon: Addon
 ) -> None:
-    """`/cmd a b` fires `whatsapp_command` with the name and the arguments."""
+    """`/cmd a b` fires `whatsapp_bridge_command` with the name and the arguments."""
     commands = async_capture_events(hass, EVENT_COMMAND)
     received = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
 
@@ -181,7 +181,7 @@ async def test_slash_text_is_a_command(
 async def test_messages_from_the_phone_are_sent_events(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, linked_addon: Addon
 ) -> None:
-    """What the account's owner writes on the phone is `whatsapp_message_sent`."""
+    """What the account's owner writes on the phone is `whatsapp_bridge_message_sent`."""
     sent = async_capture_events(hass, EVENT_MESSAGE_SENT)
     received = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
     commands = async_capture_events(hass, EVENT_COMMAND)
@@ -202,7 +202,7 @@ async def test_messages_from_the_phone_are_sent_events(
 async def test_delivery_receipts_are_status_events(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, linked_addon: Addon
 ) -> None:
-    """Receipts for a sent message fire `whatsapp_message_status`."""
+    """Receipts for a sent message fire `whatsapp_bridge_message_status`."""
     statuses = async_capture_events(hass, EVENT_MESSAGE_STATUS)
 
     sent = await linked_addon.request(

@@ -2,43 +2,56 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 import logging
 from typing import TYPE_CHECKING
+from unittest.mock import AsyncMock, patch
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.whatsapp.const import DOMAIN, SESSION_UPDATE_INTERVAL
+from custom_components.whatsapp_bridge.const import DOMAIN, SESSION_UPDATE_INTERVAL
+from custom_components.whatsapp_bridge.entity import app_ingress_url
 
 from .conftest import DEFAULT_JID, DEFAULT_PHONE, Addon, mock_entry
 from .helpers import wait_until
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
-    import pytest
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-CONNECTION_SENSOR = "sensor.15550000001_connection"
-MESSAGE_EVENT = "event.15550000001_message"
+CONNECTION_SENSOR = "sensor.whatsapp_connection"
+MESSAGE_EVENT = "event.whatsapp_message"
 
 
 async def test_entry_creates_device_and_entities(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, linked_addon: Addon
 ) -> None:
-    """One device per account, named by its phone number, with both entities."""
+    """One service device per account, with both entities; no phone number in any id.
+
+    WhatsApp gave the account no name, so the device is called "WhatsApp"; the
+    number is its serial number.
+    """
     assert loaded_entry.state is ConfigEntryState.LOADED
     health = await linked_addon.request("GET", "/health")
 
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, DEFAULT_JID)})
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, DEFAULT_JID), loaded_entry.entry_id
+    )
     assert device is not None
-    assert device.name == DEFAULT_PHONE
+    assert device.name == "WhatsApp"
+    assert device.serial_number == DEFAULT_PHONE
+    assert device.entry_type is dr.DeviceEntryType.SERVICE
     assert device.manufacturer == "WhatsApp"
     assert device.model == "Linked device"
     assert device.sw_version == health["version"]
+    # Reached at a plain address, not as a Supervisor app: no page to link to.
+    assert device.configuration_url is None
 
     entities = er.async_entries_for_config_entry(
         er.async_get(hass), loaded_entry.entry_id
@@ -145,7 +158,7 @@ async def test_entities_follow_the_addon_being_away(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Entities go unavailable while the add-on is down; one log line each way."""
-    caplog.set_level(logging.INFO, logger="custom_components.whatsapp")
+    caplog.set_level(logging.INFO, logger="custom_components.whatsapp_bridge")
 
     await linked_addon.async_stop()
     await wait_until(
@@ -173,7 +186,9 @@ async def test_addon_update_reaches_the_device(
 ) -> None:
     """The device shows the version of the add-on that answers now."""
     registry = dr.async_get(hass)
-    device = registry.async_get_device(identifiers={(DOMAIN, DEFAULT_JID)})
+    device = registry.async_get_device_by_identifier(
+        (DOMAIN, DEFAULT_JID), loaded_entry.entry_id
+    )
     # As recorded while an older add-on was running.
     registry.async_update_device(device.id, sw_version="0.0.1")
 
@@ -204,3 +219,39 @@ async def test_removing_the_entry_forgets_its_position(
     await hass.async_block_till_done()
 
     assert key not in hass_storage
+
+
+async def test_device_is_named_after_the_account(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """The device follows the account's WhatsApp name; entity ids stay as they are."""
+    coordinator = loaded_entry.runtime_data.coordinator
+    session = coordinator.data.session
+    assert session.me is not None
+    named = replace(session, me=replace(session.me, name="  Ada  "))
+    with patch.object(coordinator.client, "session", AsyncMock(return_value=named)):
+        await coordinator.async_refresh()
+
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, DEFAULT_JID), loaded_entry.entry_id
+    )
+    assert device is not None
+    assert device.name == "Ada"
+    assert hass.states.get(CONNECTION_SENSOR) is not None
+
+
+@pytest.mark.parametrize(
+    ("url", "page"),
+    [
+        (
+            "http://a0d7b954-whatsapp:8066",
+            "homeassistant://hassio/ingress/a0d7b954_whatsapp",
+        ),
+        ("http://local-whatsapp:8066", "homeassistant://hassio/ingress/local_whatsapp"),
+        ("http://127.0.0.1:8066", None),
+        ("http://whatsapp.example:8066", None),
+    ],
+)
+def test_device_links_to_the_app_page(url: str, page: str | None) -> None:
+    """A Supervisor app's host name tells its slug, and so its page."""
+    assert app_ingress_url(url) == page

@@ -12,7 +12,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.setup import async_setup_component
 import pytest
 
-from custom_components.whatsapp.const import DOMAIN
+from custom_components.whatsapp_bridge.const import DOMAIN
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
@@ -37,7 +37,7 @@ def sha256(data: bytes) -> str:
 
 
 async def send(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
-    """Call `whatsapp.send_message` and return its response."""
+    """Call `whatsapp_bridge.send_message` and return its response."""
     return await hass.services.async_call(
         DOMAIN, "send_message", data, blocking=True, return_response=True
     )
@@ -220,7 +220,9 @@ async def test_unusable_media_is_refused_and_nothing_is_sent(
             "cannot be used",
         ),
     }
-    with patch("custom_components.whatsapp.media.MAX_MEDIA_BYTES", len(PHOTO) - 1):
+    with patch(
+        "custom_components.whatsapp_bridge.media.MAX_MEDIA_BYTES", len(PHOTO) - 1
+    ):
         cases[str(allowed_dir / "big.jpg")] = (
             "media_too_large",
             "MB, the most WhatsApp for Home Assistant sends",

@@ -19,7 +19,7 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.whatsapp.const import DOMAIN
+from custom_components.whatsapp_bridge.const import DOMAIN
 
 from .conftest import DEFAULT_JID, free_port, mock_entry
 
@@ -35,8 +35,8 @@ ANNA_JID = "4917612345678@s.whatsapp.net"
 BEN = "+4917698765432"
 BEN_JID = "4917698765432@s.whatsapp.net"
 FAMILY = "120363000000000001@g.us"
-ANNA_ENTITY = "notify.15550000001_anna"
-FAMILY_ENTITY = "notify.15550000001_family"
+ANNA_ENTITY = "notify.anna"
+FAMILY_ENTITY = "notify.family"
 
 
 def recipient(title: str, target: str, jid: str) -> ConfigSubentryData:
@@ -185,9 +185,12 @@ async def test_recipients_need_a_loaded_account(
 async def test_recipient_entities_belong_to_the_account_device(
     hass: HomeAssistant, entry_with_recipients: MockConfigEntry
 ) -> None:
-    """One entity per recipient on the account's device; removing one removes it."""
+    """One device per recipient, reached through the account's; removing one removes it."""
     registry = er.async_get(hass)
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, DEFAULT_JID)})
+    devices = dr.async_get(hass)
+    device = devices.async_get_device_by_identifier(
+        (DOMAIN, DEFAULT_JID), entry_with_recipients.entry_id
+    )
     assert device is not None
     entities = {
         entity.entity_id: entity
@@ -197,7 +200,14 @@ async def test_recipient_entities_belong_to_the_account_device(
         if entity.domain == NOTIFY_DOMAIN
     }
     assert entities.keys() == {ANNA_ENTITY, FAMILY_ENTITY}
-    assert all(entity.device_id == device.id for entity in entities.values())
+    for entity in entities.values():
+        recipient = devices.async_get(entity.device_id or "")
+        assert recipient is not None
+        assert recipient.via_device_id == device.id
+        assert recipient.config_subentry_id == entity.config_subentry_id
+    family = devices.async_get(entities[FAMILY_ENTITY].device_id or "")
+    assert family is not None
+    assert (family.name, family.model) == ("Family", "Group")
 
     anna = entities[ANNA_ENTITY]
     hass.config_entries.async_remove_subentry(
@@ -216,20 +226,20 @@ async def test_legacy_notify_sends_to_targets_or_every_recipient(
     outbox: Outbox,
     tmp_path: Path,
 ) -> None:
-    """`notify.whatsapp` and `notify.whatsapp_<digits>`, with and without targets."""
+    """`notify.whatsapp_bridge` and `notify.whatsapp_bridge_<digits>`, with and without targets."""
     photo = tmp_path / "snapshot.jpg"
     photo.write_bytes(b"\xff\xd8 a photo")
     hass.config.allowlist_external_dirs = {str(tmp_path)}
 
     await hass.services.async_call(
         NOTIFY_DOMAIN,
-        "whatsapp",
+        "whatsapp_bridge",
         {ATTR_MESSAGE: "Door opened", ATTR_TITLE: "Alarm"},
         blocking=True,
     )
     await hass.services.async_call(
         NOTIFY_DOMAIN,
-        "whatsapp_15550000001",
+        "whatsapp_bridge_15550000001",
         {
             ATTR_MESSAGE: "Look",
             "target": [BEN],
@@ -239,7 +249,7 @@ async def test_legacy_notify_sends_to_targets_or_every_recipient(
     )
     await hass.services.async_call(
         NOTIFY_DOMAIN,
-        "whatsapp",
+        "whatsapp_bridge",
         {
             ATTR_MESSAGE: "The car is here",
             "target": BEN,
@@ -291,7 +301,9 @@ async def test_legacy_notify_refuses_what_it_cannot_send(
 ) -> None:
     """Unknown data, no recipient at all, nothing to say: refused, nothing sent."""
     with pytest.raises(ServiceValidationError) as caught:
-        await hass.services.async_call(NOTIFY_DOMAIN, "whatsapp", data, blocking=True)
+        await hass.services.async_call(
+            NOTIFY_DOMAIN, "whatsapp_bridge", data, blocking=True
+        )
 
     assert caught.value.translation_key == key
     assert english in str(caught.value)
@@ -302,24 +314,24 @@ async def test_legacy_notify_services_go_with_the_last_account(
     hass: HomeAssistant, shared_entry: MockConfigEntry
 ) -> None:
     """They survive reloads, and are removed with the account."""
-    assert hass.services.has_service(NOTIFY_DOMAIN, "whatsapp")
-    assert hass.services.has_service(NOTIFY_DOMAIN, "whatsapp_15550000001")
+    assert hass.services.has_service(NOTIFY_DOMAIN, "whatsapp_bridge")
+    assert hass.services.has_service(NOTIFY_DOMAIN, "whatsapp_bridge_15550000001")
 
     assert await hass.config_entries.async_reload(shared_entry.entry_id)
     await hass.async_block_till_done()
-    assert hass.services.has_service(NOTIFY_DOMAIN, "whatsapp_15550000001")
+    assert hass.services.has_service(NOTIFY_DOMAIN, "whatsapp_bridge_15550000001")
 
     await hass.config_entries.async_remove(shared_entry.entry_id)
     await hass.async_block_till_done()
 
-    assert not hass.services.has_service(NOTIFY_DOMAIN, "whatsapp")
-    assert not hass.services.has_service(NOTIFY_DOMAIN, "whatsapp_15550000001")
+    assert not hass.services.has_service(NOTIFY_DOMAIN, "whatsapp_bridge")
+    assert not hass.services.has_service(NOTIFY_DOMAIN, "whatsapp_bridge_15550000001")
 
 
 async def test_legacy_notify_exists_while_the_account_cannot_load(
     hass: HomeAssistant, socket_enabled: None
 ) -> None:
-    """With the add-on away, notify.whatsapp says the account is not ready."""
+    """With the add-on away, notify.whatsapp_bridge says the account is not ready."""
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="+15550000001",
@@ -332,7 +344,7 @@ async def test_legacy_notify_exists_while_the_account_cannot_load(
     await hass.async_block_till_done()
 
     assert entry.state is ConfigEntryState.SETUP_RETRY
-    for service in ("whatsapp", "whatsapp_15550000001"):
+    for service in ("whatsapp_bridge", "whatsapp_bridge_15550000001"):
         with pytest.raises(HomeAssistantError) as caught:
             await hass.services.async_call(
                 NOTIFY_DOMAIN,

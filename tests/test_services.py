@@ -14,9 +14,9 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.whatsapp.api import WhatsAppClient, WhatsAppError
-from custom_components.whatsapp.const import DOMAIN
-from custom_components.whatsapp.messaging import translate_error
+from custom_components.whatsapp_bridge.api import WhatsAppClient, WhatsAppError
+from custom_components.whatsapp_bridge.const import DOMAIN
+from custom_components.whatsapp_bridge.messaging import translate_error
 
 from .helpers import wait_until
 
@@ -330,7 +330,7 @@ BAD_CALLS = [
     pytest.param(
         "send_message",
         {"target": [PHONE], "message": "x" * 70_000},
-        ("invalid_request", "The WhatsApp add-on refused the request"),
+        ("invalid_request", "The WhatsApp app in Home Assistant refused the request"),
         id="text longer than WhatsApp takes",
     ),
 ]
@@ -419,7 +419,9 @@ async def test_whatsapp_and_add_on_trouble_say_what_to_do(
     with pytest.raises(HomeAssistantError) as unreachable:
         await call(hass, "check_number", {"phone": PHONE}, response=True)
     assert unreachable.value.translation_key == "addon_unreachable"
-    assert "Check that the WhatsApp add-on is running" in str(unreachable.value)
+    assert "Check that the WhatsApp app in Home Assistant is running" in str(
+        unreachable.value
+    )
     assert await recipient_flow(hass, loaded_entry, "group") == "cannot_connect"
 
 
@@ -520,5 +522,5 @@ async def test_other_failures_keep_the_add_on_s_explanation(
     assert unknown_code.translation_key == "addon_error"
     assert not isinstance(unknown_code, ServiceValidationError)
     assert str(unknown_code) == (
-        "The WhatsApp add-on could not do this: Something new went wrong."
+        "The WhatsApp app in Home Assistant could not do this: Something new went wrong."
     )

@@ -14,9 +14,9 @@ from homeassistant.helpers import config_validation as cv, selector
 from homeassistant.util.yaml import load_yaml_dict
 import pytest
 
-from custom_components.whatsapp.messaging import ADDON_ERRORS, CALLER_ERRORS
+from custom_components.whatsapp_bridge.messaging import ADDON_ERRORS, CALLER_ERRORS
 
-INTEGRATION = Path(__file__).parents[1] / "custom_components" / "whatsapp"
+INTEGRATION = Path(__file__).parents[1] / "custom_components" / "whatsapp_bridge"
 STRINGS = json.loads((INTEGRATION / "strings.json").read_text())
 SERVICES = load_yaml_dict(str(INTEGRATION / "services.yaml"))
 ICONS = json.loads((INTEGRATION / "icons.json").read_text())
@@ -53,7 +53,7 @@ def resolve(node: Any) -> Any:
         source, *path = match.group(1).split("::")
         target: Any = CORE_STRINGS[source] if source == "common" else None
         if source == "component":
-            assert path[0] == "whatsapp"
+            assert path[0] == "whatsapp_bridge"
             target, path = STRINGS, path[1:]
         for part in path:
             target = target[part]

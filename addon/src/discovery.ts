@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { SupervisorAccess } from './settings.js';
 
-export const DISCOVERY_SERVICE = 'whatsapp';
+export const DISCOVERY_SERVICE = 'whatsapp_bridge';
 
 export interface DiscoveryRetry {
   firstDelayMs: number;

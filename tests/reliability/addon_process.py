@@ -160,7 +160,7 @@ class AddonProcess:
                 f"{self.url}/health", timeout=aiohttp.ClientTimeout(total=2)
             ) as response:
                 return response.status == 200
-        except (aiohttp.ClientError, TimeoutError):
+        except aiohttp.ClientError, TimeoutError:
             return False
 
     async def stop(self, sig: signal.Signals = signal.SIGTERM) -> int | None:

@@ -21,7 +21,7 @@ from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.core import Event, HomeAssistant, callback
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.whatsapp.const import DOMAIN, EVENT_MESSAGE_RECEIVED
+from custom_components.whatsapp_bridge.const import DOMAIN, EVENT_MESSAGE_RECEIVED
 
 from .addon_process import DEFAULT_JID, AddonError, AddonProcess, wait_for
 
@@ -67,7 +67,7 @@ class WhatsAppServer:
                 )
             except aiohttp.ClientConnectorError:
                 pass  # not listening (restarting): nothing was delivered
-            except (aiohttp.ClientError, TimeoutError):
+            except aiohttp.ClientError, TimeoutError:
                 self.broken_off += 1
             else:
                 if status == 200:

@@ -60,7 +60,7 @@ async def test_retried_sends_reach_the_outbox_exactly_once(
                         headers={"Idempotency-Key": key},
                         time_limit=timeout,
                     )
-                except (TimeoutError, aiohttp.ClientError):
+                except TimeoutError, aiohttp.ClientError:
                     timeouts[key] += 1
                     timeout *= 2
                     continue

@@ -29,7 +29,7 @@ describe('Supervisor discovery from the running add-on', () => {
     try {
       const [post] = await supervisor.waitForPosts(1);
       const port = Number(new URL(service.url).port);
-      assert.deepEqual(post!.body, { service: 'whatsapp', config: { host: 'a0d7b954-whatsapp', port, api_key: service.apiKey } });
+      assert.deepEqual(post!.body, { service: 'whatsapp_bridge', config: { host: 'a0d7b954-whatsapp', port, api_key: service.apiKey } });
       await service.waitFor('the discovery log line', async () => service.output.includes('announced the API to Home Assistant'));
       assert.ok(!service.output.includes(token), 'the Supervisor token is never logged');
       assert.ok(!service.output.includes(service.apiKey!), 'the API key is never logged');

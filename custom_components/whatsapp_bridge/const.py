@@ -6,8 +6,11 @@ from datetime import timedelta
 import logging
 from typing import Final
 
-DOMAIN: Final = "whatsapp"
+DOMAIN: Final = "whatsapp_bridge"
 LOGGER = logging.getLogger(__package__)
+
+# The account's device when WhatsApp does not tell the account's own name.
+DEFAULT_DEVICE_NAME: Final = "WhatsApp"
 
 # How often the session state is fetched when no `connection` event says it changed.
 SESSION_UPDATE_INTERVAL: Final = timedelta(seconds=30)
@@ -18,12 +21,14 @@ CONF_MEDIA_FOLDER: Final = "media_folder"
 DEFAULT_MEDIA_FOLDER: Final = "whatsapp"
 
 SUBENTRY_RECIPIENT: Final = "recipient"
+# How a group jid ends; a person's ends in `@s.whatsapp.net` or `@lid`.
+GROUP_SUFFIX: Final = "@g.us"
 CONF_RECIPIENT: Final = "recipient"
 
-EVENT_MESSAGE_RECEIVED: Final = "whatsapp_message_received"
-EVENT_MESSAGE_SENT: Final = "whatsapp_message_sent"
-EVENT_COMMAND: Final = "whatsapp_command"
-EVENT_MESSAGE_STATUS: Final = "whatsapp_message_status"
+EVENT_MESSAGE_RECEIVED: Final = "whatsapp_bridge_message_received"
+EVENT_MESSAGE_SENT: Final = "whatsapp_bridge_message_sent"
+EVENT_COMMAND: Final = "whatsapp_bridge_command"
+EVENT_MESSAGE_STATUS: Final = "whatsapp_bridge_message_status"
 
 ATTR_ENTRY_ID: Final = "entry_id"
 ATTR_COMMAND: Final = "command"
@@ -57,3 +62,8 @@ def signal_message_received(entry_id: str) -> str:
 def phone_from_jid(jid: str) -> str:
     """Return the E.164 phone number of a phone-number jid (`49176…@s.whatsapp.net`)."""
     return "+" + jid.partition("@")[0].partition(":")[0]
+
+
+def account_device_name(push_name: str | None) -> str:
+    """Name the account's device after its WhatsApp name, never its number."""
+    return (push_name or "").strip() or DEFAULT_DEVICE_NAME

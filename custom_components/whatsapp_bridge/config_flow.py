@@ -35,7 +35,7 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
-import voluptuous as vol
+import probatio
 from yarl import URL
 
 from .api import (
@@ -80,40 +80,40 @@ URL_PLACEHOLDERS = {
     "port": str(DEFAULT_PORT),
     "example_url": f"http://homeassistant.local:{DEFAULT_PORT}",
 }
-URL_SCHEMA = vol.Schema(
+URL_SCHEMA = probatio.Schema(
     {
-        vol.Required(CONF_URL): TextSelector(
+        probatio.Required(CONF_URL): TextSelector(
             TextSelectorConfig(type=TextSelectorType.URL)
         ),
-        vol.Required(CONF_API_KEY): TextSelector(
+        probatio.Required(CONF_API_KEY): TextSelector(
             TextSelectorConfig(type=TextSelectorType.PASSWORD)
         ),
     }
 )
-API_KEY_SCHEMA = vol.Schema(
+API_KEY_SCHEMA = probatio.Schema(
     {
-        vol.Required(CONF_API_KEY): TextSelector(
+        probatio.Required(CONF_API_KEY): TextSelector(
             TextSelectorConfig(type=TextSelectorType.PASSWORD)
         )
     }
 )
-PHONE_NUMBER_SCHEMA = vol.Schema(
+PHONE_NUMBER_SCHEMA = probatio.Schema(
     {
-        vol.Required(CONF_PHONE_NUMBER): TextSelector(
+        probatio.Required(CONF_PHONE_NUMBER): TextSelector(
             TextSelectorConfig(type=TextSelectorType.TEL)
         )
     }
 )
-PERSON_SCHEMA = vol.Schema(
+PERSON_SCHEMA = probatio.Schema(
     {
-        vol.Required(CONF_NAME): TextSelector(),
-        vol.Required(CONF_PHONE_NUMBER): TextSelector(
+        probatio.Required(CONF_NAME): TextSelector(),
+        probatio.Required(CONF_PHONE_NUMBER): TextSelector(
             TextSelectorConfig(type=TextSelectorType.TEL)
         ),
     }
 )
 CONF_GROUP = "group"
-OPTIONS_SCHEMA = vol.Schema({vol.Required(CONF_MEDIA_FOLDER): TextSelector()})
+OPTIONS_SCHEMA = probatio.Schema({probatio.Required(CONF_MEDIA_FOLDER): TextSelector()})
 
 
 class PairingOutcome(StrEnum):
@@ -165,7 +165,9 @@ class WhatsAppConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> WhatsAppOptionsFlow:
+    def async_get_options_flow(
+        config_entry: WhatsAppConfigEntry,
+    ) -> WhatsAppOptionsFlow:
         """Options of a linked account."""
         return WhatsAppOptionsFlow()
 
@@ -673,9 +675,9 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
         ]
         return self.async_show_form(
             step_id="group",
-            data_schema=vol.Schema(
+            data_schema=probatio.Schema(
                 {
-                    vol.Required(CONF_GROUP): SelectSelector(
+                    probatio.Required(CONF_GROUP): SelectSelector(
                         SelectSelectorConfig(
                             options=options, mode=SelectSelectorMode.DROPDOWN
                         )

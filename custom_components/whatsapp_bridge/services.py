@@ -17,7 +17,7 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant, ServiceCall, SupportsResponse, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
-import voluptuous as vol
+import probatio
 
 from .api import (
     ApiErrorCode,
@@ -86,78 +86,78 @@ POLL_MAX_OPTIONS: Final = 12
 # Characters of a received message's id that are kept in its file name.
 UNSAFE_FILENAME_CHARACTERS: Final = re.compile(r"[^A-Za-z0-9._-]")
 
-STRINGS = vol.All(cv.ensure_list, [cv.string])
-TARGETS = vol.All(STRINGS, vol.Length(min=1))
-LOCATION_FIELDS: Final[dict[vol.Marker, Any]] = {
-    vol.Required(ATTR_LATITUDE): cv.latitude,
-    vol.Required(ATTR_LONGITUDE): cv.longitude,
-    vol.Optional(ATTR_NAME): cv.string,
-    vol.Optional(ATTR_ADDRESS): cv.string,
+STRINGS = probatio.All(cv.ensure_list, [cv.string])
+TARGETS = probatio.All(STRINGS, probatio.Length(min=1))
+LOCATION_FIELDS: Final[dict[probatio.Marker, Any]] = {
+    probatio.Required(ATTR_LATITUDE): cv.latitude,
+    probatio.Required(ATTR_LONGITUDE): cv.longitude,
+    probatio.Optional(ATTR_NAME): cv.string,
+    probatio.Optional(ATTR_ADDRESS): cv.string,
 }
 # What `send_message` and the legacy notify service's `data` have in common.
-MEDIA_AND_REPLY_FIELDS: Final[dict[vol.Marker, Any]] = {
-    vol.Optional(ATTR_MEDIA): cv.string,
-    vol.Optional(ATTR_MEDIA_TYPE): vol.Coerce(SendMediaType),
-    vol.Optional(ATTR_FILENAME): cv.string,
-    vol.Optional(ATTR_REPLY_TO): cv.string,
-    vol.Optional(ATTR_MENTIONS): STRINGS,
+MEDIA_AND_REPLY_FIELDS: Final[dict[probatio.Marker, Any]] = {
+    probatio.Optional(ATTR_MEDIA): cv.string,
+    probatio.Optional(ATTR_MEDIA_TYPE): probatio.Coerce(SendMediaType),
+    probatio.Optional(ATTR_FILENAME): cv.string,
+    probatio.Optional(ATTR_REPLY_TO): cv.string,
+    probatio.Optional(ATTR_MENTIONS): STRINGS,
 }
-ENTRY_FIELD: Final[dict[vol.Marker, Any]] = {
-    vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string
+ENTRY_FIELD: Final[dict[probatio.Marker, Any]] = {
+    probatio.Optional(ATTR_CONFIG_ENTRY_ID): cv.string
 }
-CHAT_MESSAGE_FIELDS: Final[dict[vol.Marker, Any]] = {
+CHAT_MESSAGE_FIELDS: Final[dict[probatio.Marker, Any]] = {
     **ENTRY_FIELD,
-    vol.Required(ATTR_CHAT): cv.string,
-    vol.Required(ATTR_MESSAGE_ID): cv.string,
+    probatio.Required(ATTR_CHAT): cv.string,
+    probatio.Required(ATTR_MESSAGE_ID): cv.string,
 }
 
-SEND_MESSAGE_SCHEMA: Final = vol.Schema(
+SEND_MESSAGE_SCHEMA: Final = probatio.Schema(
     {
         **ENTRY_FIELD,
-        vol.Required(ATTR_TARGET): TARGETS,
-        vol.Optional(ATTR_MESSAGE): cv.string,
+        probatio.Required(ATTR_TARGET): TARGETS,
+        probatio.Optional(ATTR_MESSAGE): cv.string,
         **MEDIA_AND_REPLY_FIELDS,
     }
 )
-SEND_LOCATION_SCHEMA: Final = vol.Schema(
-    {**ENTRY_FIELD, vol.Required(ATTR_TARGET): TARGETS, **LOCATION_FIELDS}
+SEND_LOCATION_SCHEMA: Final = probatio.Schema(
+    {**ENTRY_FIELD, probatio.Required(ATTR_TARGET): TARGETS, **LOCATION_FIELDS}
 )
-SEND_POLL_SCHEMA: Final = vol.Schema(
+SEND_POLL_SCHEMA: Final = probatio.Schema(
     {
         **ENTRY_FIELD,
-        vol.Required(ATTR_TARGET): TARGETS,
-        vol.Required(ATTR_QUESTION): cv.string,
-        vol.Required(ATTR_OPTIONS): STRINGS,
-        vol.Optional(ATTR_MULTIPLE, default=False): cv.boolean,
+        probatio.Required(ATTR_TARGET): TARGETS,
+        probatio.Required(ATTR_QUESTION): cv.string,
+        probatio.Required(ATTR_OPTIONS): STRINGS,
+        probatio.Optional(ATTR_MULTIPLE, default=False): cv.boolean,
     }
 )
-SEND_REACTION_SCHEMA: Final = vol.Schema(
-    {**CHAT_MESSAGE_FIELDS, vol.Optional(ATTR_EMOJI, default=""): cv.string}
+SEND_REACTION_SCHEMA: Final = probatio.Schema(
+    {**CHAT_MESSAGE_FIELDS, probatio.Optional(ATTR_EMOJI, default=""): cv.string}
 )
-EDIT_MESSAGE_SCHEMA: Final = vol.Schema(
-    {**CHAT_MESSAGE_FIELDS, vol.Required(ATTR_MESSAGE): cv.string}
+EDIT_MESSAGE_SCHEMA: Final = probatio.Schema(
+    {**CHAT_MESSAGE_FIELDS, probatio.Required(ATTR_MESSAGE): cv.string}
 )
-DELETE_MESSAGE_SCHEMA: Final = vol.Schema(CHAT_MESSAGE_FIELDS)
-MARK_READ_SCHEMA: Final = vol.Schema(
+DELETE_MESSAGE_SCHEMA: Final = probatio.Schema(CHAT_MESSAGE_FIELDS)
+MARK_READ_SCHEMA: Final = probatio.Schema(
     {
         **ENTRY_FIELD,
-        vol.Required(ATTR_CHAT): cv.string,
-        vol.Optional(ATTR_MESSAGE_IDS): STRINGS,
+        probatio.Required(ATTR_CHAT): cv.string,
+        probatio.Optional(ATTR_MESSAGE_IDS): STRINGS,
     }
 )
-SET_PRESENCE_SCHEMA: Final = vol.Schema(
+SET_PRESENCE_SCHEMA: Final = probatio.Schema(
     {
         **ENTRY_FIELD,
-        vol.Required(ATTR_CHAT): cv.string,
-        vol.Required(ATTR_STATE): vol.Coerce(PresenceState),
+        probatio.Required(ATTR_CHAT): cv.string,
+        probatio.Required(ATTR_STATE): probatio.Coerce(PresenceState),
     }
 )
-GET_GROUPS_SCHEMA: Final = vol.Schema(ENTRY_FIELD)
-CHECK_NUMBER_SCHEMA: Final = vol.Schema(
-    {**ENTRY_FIELD, vol.Required(ATTR_PHONE): cv.string}
+GET_GROUPS_SCHEMA: Final = probatio.Schema(ENTRY_FIELD)
+CHECK_NUMBER_SCHEMA: Final = probatio.Schema(
+    {**ENTRY_FIELD, probatio.Required(ATTR_PHONE): cv.string}
 )
-DOWNLOAD_MEDIA_SCHEMA: Final = vol.Schema(
-    {**ENTRY_FIELD, vol.Required(ATTR_MESSAGE_ID): cv.string}
+DOWNLOAD_MEDIA_SCHEMA: Final = probatio.Schema(
+    {**ENTRY_FIELD, probatio.Required(ATTR_MESSAGE_ID): cv.string}
 )
 
 

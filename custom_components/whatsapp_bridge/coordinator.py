@@ -11,7 +11,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .api import Session, SessionState, WhatsAppAuthError, WhatsAppClient, WhatsAppError
-from .const import DOMAIN, LOGGER, SESSION_UPDATE_INTERVAL
+from .const import DOMAIN, LOGGER, SESSION_UPDATE_INTERVAL, account_device_name
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -81,7 +81,7 @@ class WhatsAppSessionCoordinator(DataUpdateCoordinator[WhatsAppStatus]):
                 )
             # Loaded entries keep running, so the sensor can show why.
             self.config_entry.async_start_reauth(self.hass)
-        self._update_device_version(health.version)
+        self._update_device(session, health.version)
         return WhatsAppStatus(session=session, addon_version=health.version)
 
     def _account_is_linked(self, session: Session) -> bool:
@@ -90,9 +90,16 @@ class WhatsAppSessionCoordinator(DataUpdateCoordinator[WhatsAppStatus]):
             return False
         return session.me is None or session.me.jid == self.account_jid
 
-    def _update_device_version(self, version: str) -> None:
-        """Show the version of the add-on that answers now, also after an update."""
+    def _update_device(self, session: Session, version: str) -> None:
+        """Follow the account's WhatsApp name and the app version that answers now."""
         registry = dr.async_get(self.hass)
-        device = registry.async_get_device(identifiers={(DOMAIN, self.account_jid)})
-        if device is not None and device.sw_version != version:
-            registry.async_update_device(device.id, sw_version=version)
+        device = registry.async_get_device_by_identifier(
+            (DOMAIN, self.account_jid), self.config_entry.entry_id
+        )
+        if device is None:
+            return
+        name = device.name
+        if session.me is not None and session.me.jid == self.account_jid:
+            name = account_device_name(session.me.name)
+        if device.sw_version != version or device.name != name:
+            registry.async_update_device(device.id, name=name, sw_version=version)

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
-from homeassistant.components.notify import NotifyEntity, NotifyEntityFeature
-from homeassistant.components.notify.const import ATTR_DATA, ATTR_TARGET, ATTR_TITLE
+from homeassistant.components.notify import NotifyEntity
+from homeassistant.components.notify.const import (
+    ATTR_DATA,
+    ATTR_TARGET,
+    ATTR_TITLE,
+    NotifyEntityFeature,
+)
 from homeassistant.components.notify.legacy import BaseNotificationService
 from homeassistant.const import CONF_NAME, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import discovery
+from homeassistant.helpers import device_registry as dr, discovery
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.util.hass_dict import HassKey
-import voluptuous as vol
+import probatio
 
 from .const import (
     ATTR_LOCATION,
@@ -20,6 +26,7 @@ from .const import (
     ATTR_REPLY_TO,
     CONF_RECIPIENT,
     DOMAIN,
+    GROUP_SUFFIX,
     SUBENTRY_RECIPIENT,
 )
 from .entity import WhatsAppEntity
@@ -47,16 +54,16 @@ LEGACY_SERVICES: HassKey[dict[str, WhatsAppNotificationService]] = HassKey(
     f"{DOMAIN}_legacy_notify_services"
 )
 
-NOTIFY_DATA_SCHEMA: Final = vol.Schema(
+NOTIFY_DATA_SCHEMA: Final = probatio.Schema(
     {
         **MEDIA_AND_REPLY_FIELDS,
-        vol.Optional(ATTR_LOCATION): vol.Schema(LOCATION_FIELDS),
+        probatio.Optional(ATTR_LOCATION): probatio.Schema(LOCATION_FIELDS),
     }
 )
 
 
 def legacy_service_name(account_jid: str | None) -> str:
-    """`whatsapp` for the first account, `whatsapp_<phone digits>` for each one."""
+    """`whatsapp_bridge` for the first account, `whatsapp_bridge_<digits>` for each."""
     if account_jid is None:
         return DOMAIN
     return f"{DOMAIN}_{account_jid.partition('@')[0]}"
@@ -66,7 +73,7 @@ def legacy_service_name(account_jid: str | None) -> str:
 def async_offer_legacy_services(
     hass: HomeAssistant, entry: WhatsAppConfigEntry, hass_config: ConfigType
 ) -> None:
-    """Offer `notify.whatsapp` and `notify.whatsapp_<digits>`, each once.
+    """Offer `notify.whatsapp_bridge` and `notify.whatsapp_bridge_<digits>`, each once.
 
     They outlive reloads of the entry: they look the account up on each call.
     """
@@ -105,6 +112,13 @@ async def async_setup_entry(
 ) -> None:
     """Add a notify entity per recipient, also for recipients added later."""
     coordinator = entry.runtime_data.coordinator
+    # `async_setup_entry` registers the account's device before the platforms.
+    account_device = cast(
+        "dr.DeviceEntry",
+        dr.async_get(hass).async_get_device_by_identifier(
+            (DOMAIN, coordinator.account_jid), entry.entry_id
+        ),
+    )
     added: set[str] = set()
 
     @callback
@@ -114,7 +128,7 @@ async def async_setup_entry(
                 continue
             added.add(subentry_id)
             async_add_entities(
-                [WhatsAppRecipientNotify(coordinator, subentry)],
+                [WhatsAppRecipientNotify(coordinator, subentry, account_device.id)],
                 config_subentry_id=subentry_id,
             )
 
@@ -129,17 +143,33 @@ async def async_setup_entry(
 
 
 class WhatsAppRecipientNotify(WhatsAppEntity, NotifyEntity):
-    """Sends notifications to one person or group."""
+    """Sends notifications to one person or group.
+
+    Each recipient is a device of its own, reached through the account's device:
+    a device belongs to one config subentry.
+    """
 
     _attr_supported_features = NotifyEntityFeature.TITLE
+    _attr_name = None
 
     def __init__(
-        self, coordinator: WhatsAppSessionCoordinator, subentry: ConfigSubentry
+        self,
+        coordinator: WhatsAppSessionCoordinator,
+        subentry: ConfigSubentry,
+        account_device_id: str,
     ) -> None:
-        """Name the entity after the recipient."""
+        """Name the recipient's device after the recipient."""
         super().__init__(coordinator, f"recipient_{subentry.subentry_id}")
-        self._attr_name = subentry.title
         self._recipient: str = subentry.data[CONF_RECIPIENT]
+        account = coordinator.account_jid
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, f"{account}_{subentry.subentry_id}")},
+            entry_type=DeviceEntryType.SERVICE,
+            manufacturer="WhatsApp",
+            model="Group" if self._recipient.endswith(GROUP_SUFFIX) else "Contact",
+            name=subentry.title,
+            via_device_id=account_device_id,
+        )
 
     async def async_send_message(self, message: str, title: str | None = None) -> None:
         """Send the message, with the title in bold above it."""
@@ -165,7 +195,7 @@ async def async_get_service(
 
 
 class WhatsAppNotificationService(BaseNotificationService):
-    """`notify.whatsapp…`: for notify groups, `alert` and other notify users.
+    """`notify.whatsapp_bridge…`: for notify groups, `alert` and other notify users.
 
     The account is looked up on every call, so the service keeps working when
     its entry reloads.
@@ -191,7 +221,7 @@ class WhatsAppNotificationService(BaseNotificationService):
         entry = self._entry()
         try:
             data = NOTIFY_DATA_SCHEMA(kwargs.get(ATTR_DATA) or {})
-        except vol.Invalid as err:
+        except probatio.Invalid as err:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="invalid_notify_data",

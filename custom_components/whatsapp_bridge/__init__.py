@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from homeassistant.const import CONF_API_KEY, CONF_URL, Platform
-from homeassistant.helpers import config_validation as cv, issue_registry as ir
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    issue_registry as ir,
+)
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util.hass_dict import HassKey
 
@@ -16,6 +20,7 @@ from .coordinator import (
     WhatsAppRuntimeData,
     WhatsAppSessionCoordinator,
 )
+from .entity import account_device_info
 from .listener import WhatsAppEventListener, cursor_store, events_lost_issue_id
 from .notify import async_offer_legacy_services, async_remove_legacy_service
 from .services import async_setup_services
@@ -52,6 +57,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhatsAppConfigEntry) -> 
     )
     coordinator = WhatsAppSessionCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
+    # The account's device first: each recipient's device is reached through it.
+    dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, **account_device_info(coordinator)
+    )
     listener = WhatsAppEventListener(hass, entry, client, coordinator)
     entry.runtime_data = WhatsAppRuntimeData(client, coordinator, listener)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
