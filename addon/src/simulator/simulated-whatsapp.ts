@@ -19,6 +19,7 @@ import type { Account, DisconnectReasonName } from '../engine/types.js';
 import type { JournalEvent } from '../journal/types.js';
 import type { Session, SessionView } from '../session/session.js';
 import { MessageArrivals } from './message-arrivals.js';
+import { WireObserver } from './wire-observer.js';
 
 export const DEFAULT_SIMULATED_PHONE = '+15550000001';
 
@@ -53,6 +54,8 @@ export class SimulatedWhatsApp {
     readonly contacts: FakeContacts,
     readonly media: MediaHost,
     readonly mediaRetries: MediaRetryDesk,
+    /** The Signal message types contacts' messages carried on the wire. */
+    readonly wire: WireObserver,
     private readonly logger: Logger,
   ) {}
 
@@ -74,8 +77,9 @@ export class SimulatedWhatsApp {
     });
     registerMediaConn(network.router, media);
     registerMediaRetry(network.router, mediaRetries);
-    contacts.attach(network);
-    return new SimulatedWhatsApp(network, contacts, media, mediaRetries, logger);
+    const wire = new WireObserver(logger);
+    contacts.attach(wire.observe(network));
+    return new SimulatedWhatsApp(network, contacts, media, mediaRetries, wire, logger);
   }
 
   get transport(): SimulatedTransport {
