@@ -286,9 +286,11 @@ function jsonBody(schemaName: string, required = true): Schema {
 
 const SEND_ERRORS = {
   '404': errorResponse('`not_on_whatsapp`: the number does not use WhatsApp; `media_not_found`: upload the media first.'),
+  '409': errorResponse('`idempotency_outcome_unknown`: a send with this Idempotency-Key was under way when the add-on stopped; it is not sent again.'),
   '422': errorResponse('The Idempotency-Key was already used for a different request.'),
   '429': errorResponse('Too many messages are waiting in the paced queue.'),
   '503': errorResponse('WhatsApp is not connected (not linked, or did not reconnect in time).'),
+  '507': errorResponse("`storage_full`: the add-on's disk is full, so the Idempotency-Key could not be recorded; nothing was sent."),
 };
 
 const CONNECTED_ERRORS = {
@@ -370,10 +372,14 @@ export function openApiDocument(version: string): Schema {
       },
       '/v1/media': {
         post: secured({
-          summary: 'Upload media to send: the raw bytes as the body, with their Content-Type.',
+          summary: 'Upload media to send: the raw bytes as the body, with their Content-Type (optionally Content-Encoding gzip, deflate or br).',
           parameters: [{ name: 'X-Filename', in: 'header', required: false, schema: str, description: 'The file name, for documents.' }],
           requestBody: { required: true, content: { '*/*': { schema: { type: 'string', format: 'binary' } } } },
-          responses: { '200': ok('UploadedMedia') },
+          responses: {
+            '200': ok('UploadedMedia'),
+            '415': errorResponse('`unsupported_encoding`: a Content-Encoding other than gzip, deflate or br.'),
+            '507': errorResponse("`upload_quota_exceeded`: uploads waiting to be sent take all the room the add-on keeps for them; `storage_full`: the add-on's disk is full."),
+          },
         }),
       },
       '/v1/media/{media_id}': {

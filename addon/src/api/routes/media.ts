@@ -1,5 +1,7 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { isMediaId, type MediaStore } from '../../media/media-store.js';
+import { UploadError } from '../../media/upload-stream.js';
+import { isStorageFull } from '../../util/storage-health.js';
 import type { Sender } from '../../messaging/sender.js';
 import { ApiError } from '../errors.js';
 import { onlyQuery } from '../validate.js';
@@ -25,34 +27,58 @@ function contentDisposition(filename: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
 }
 
-/** Mounted before the JSON body parser: uploads of any type arrive as raw bytes. */
+function tooLarge(maxMb: number): ApiError {
+  return new ApiError(
+    413,
+    'payload_too_large',
+    `The file is larger than the add-on accepts (${maxMb} MB, counted after decompression). Send a smaller file or raise the media upload limit in the add-on options.`,
+  );
+}
+
+function uploadApiError(error: unknown, maxMb: number, quotaBytes: number): unknown {
+  if (isStorageFull(error)) {
+    return new ApiError(507, 'storage_full', "The add-on's storage is full, so the upload could not be stored. Free space on the add-on's disk and try again.");
+  }
+  if (!(error instanceof UploadError)) return error;
+  switch (error.problem) {
+    case 'too_large':
+      return tooLarge(maxMb);
+    case 'quota_exceeded':
+      return new ApiError(
+        507,
+        'upload_quota_exceeded',
+        `Uploads waiting to be sent already take ${Math.round(quotaBytes / (1024 * 1024))} MB, all the add-on keeps. Send the uploaded media first, or wait until older uploads expire (after 24 hours).`,
+      );
+    case 'unsupported_encoding':
+      return new ApiError(415, 'unsupported_encoding', error.message);
+    case 'bad_encoding':
+    case 'empty':
+      return new ApiError(400, 'invalid_request', error.message);
+  }
+}
+
+/** Mounted before the JSON body parser: uploads of any type arrive as raw bytes, streamed to disk. */
 export function mediaRoutes(media: MediaStore, sender: Sender): Router {
   const router = Router();
   const maxMb = Math.round(media.options.maxUploadBytes / (1024 * 1024));
 
-  router.post(
-    '/v1/media',
-    (req, _res, next) => {
-      const declared = Number(req.get('content-length'));
-      if (Number.isFinite(declared) && declared > media.options.maxUploadBytes) {
-        next(new ApiError(413, 'payload_too_large', `The file is larger than the add-on accepts (${maxMb} MB). Send a smaller file or raise the media upload limit in the add-on options.`));
-        return;
-      }
-      next();
-    },
-    express.raw({ type: () => true, limit: media.options.maxUploadBytes }),
-    async (req, res) => {
-      onlyQuery(req.query, []);
-      const mimetype = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-      if (!MIMETYPE.test(mimetype)) {
-        throw new ApiError(400, 'invalid_request', 'Send the file as the raw body with its Content-Type, e.g. "Content-Type: image/jpeg".');
-      }
-      const data = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      if (data.length === 0) throw new ApiError(400, 'invalid_request', 'The upload is empty: send the file bytes as the request body.');
-      const saved = await media.saveUpload(data, mimetype, cleanFilename(req.get('x-filename')));
+  router.post('/v1/media', async (req, res) => {
+    onlyQuery(req.query, []);
+    const declared = Number(req.get('content-length'));
+    if (Number.isFinite(declared) && declared > media.options.maxUploadBytes) throw tooLarge(maxMb);
+    const mimetype = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (!MIMETYPE.test(mimetype)) {
+      throw new ApiError(400, 'invalid_request', 'Send the file as the raw body with its Content-Type, e.g. "Content-Type: image/jpeg".');
+    }
+    try {
+      const saved = await media.saveUploadStream(req, req.get('content-encoding'), mimetype, cleanFilename(req.get('x-filename')));
       res.json({ media_id: saved.media_id, mimetype: saved.mimetype, size: saved.size });
-    },
-  );
+    } catch (error) {
+      // The rest of a refused body is not read: close the connection after the answer.
+      if (!req.complete) res.set('Connection', 'close');
+      throw uploadApiError(error, maxMb, media.uploadQuotaBytes);
+    }
+  });
 
   router.get('/v1/media/:id', async (req, res) => {
     onlyQuery(req.query, []);
