@@ -8,10 +8,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import { LOOPBACK_VIOLATION_MARKER } from '../fixtures/loopback-preload.js';
 
 const ADDON_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const MAIN = join(ADDON_ROOT, 'dist', 'src', 'main.js');
+/** Loaded into every test service: it may reach nothing outside 127.0.0.0/8. */
+export const LOOPBACK_PRELOAD = join(ADDON_ROOT, 'dist', 'test', 'fixtures', 'loopback-preload.js');
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -100,6 +104,13 @@ export class RunningService {
   async dispose(): Promise<void> {
     await this.stop('SIGKILL');
     if (this.ownsDataDir) rmSync(this.dataDir, { recursive: true, force: true });
+    this.assertLoopbackOnly();
+  }
+
+  /** Throws when the service tried to reach a host outside the loopback interface. */
+  assertLoopbackOnly(): void {
+    const violations = this.output.split('\n').filter((line) => line.includes(LOOPBACK_VIOLATION_MARKER));
+    if (violations.length > 0) throw new Error(`the service tried to leave the loopback interface:\n${violations.join('\n')}`);
   }
 }
 
@@ -109,7 +120,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   const apiKey = options.apiKey === undefined ? randomBytes(16).toString('hex') : options.apiKey;
   const port = options.port ?? (await freePort());
   const ingressPort = await freePort();
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, ['--import', pathToFileURL(LOOPBACK_PRELOAD).href, MAIN], {
     cwd: ADDON_ROOT,
     env: {
       PATH: process.env.PATH ?? '',
