@@ -91,7 +91,7 @@ describe('audit findings on the fake network: an open, linked engine', () => {
     assert.ok(net.contacts.readBy(id).includes(ALICE));
   });
 
-  it('A9: expired media whose sender’s phone stays silent is a clear 504, not a hang', async () => {
+  it('A9: expired media whose sender’s phone stays silent is a clear 504, not a hang', { timeout: 15_000 }, async () => {
     // Before: the re-upload request was awaited without a bound; the HTTP request hung for good.
     const id = await net.contacts.deliver({ from: `+${ALICE}`, kind: 'image', media: { mimetype: 'image/jpeg', size: 1024 } });
     await net.waitForMessage(id);
