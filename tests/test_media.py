@@ -62,8 +62,11 @@ def media_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def file_server(socket_enabled: None) -> AsyncGenerator[str]:
-    """A web server on loopback with a photo, a document and a missing file."""
+async def file_server(hass: HomeAssistant, socket_enabled: None) -> AsyncGenerator[str]:
+    """A web server on loopback with a photo, a document and a missing file.
+
+    It is in `allowlist_external_urls`, as a server users send media from is.
+    """
 
     async def photo(request: web.Request) -> web.Response:
         return web.Response(body=PHOTO, content_type="image/jpeg")
@@ -83,6 +86,7 @@ async def file_server(socket_enabled: None) -> AsyncGenerator[str]:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]
+    hass.config.allowlist_external_urls = {f"http://127.0.0.1:{port}/"}
     yield f"http://127.0.0.1:{port}"
     await runner.cleanup()
 

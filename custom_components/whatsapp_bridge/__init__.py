@@ -5,11 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from homeassistant.const import CONF_API_KEY, CONF_URL, Platform
-from homeassistant.helpers import (
-    config_validation as cv,
-    device_registry as dr,
-    issue_registry as ir,
-)
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util.hass_dict import HassKey
 
@@ -20,8 +16,10 @@ from .coordinator import (
     WhatsAppRuntimeData,
     WhatsAppSessionCoordinator,
 )
+from .cursor import cursor_store
 from .entity import account_device_info
-from .listener import WhatsAppEventListener, cursor_store, events_lost_issue_id
+from .issues import async_clear_storage_issue, async_delete_entry_issues
+from .listener import WhatsAppEventListener
 from .notify import async_offer_legacy_services, async_remove_legacy_service
 from .services import async_setup_services
 
@@ -56,6 +54,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhatsAppConfigEntry) -> 
         entry.data[CONF_URL], entry.data[CONF_API_KEY], async_get_clientsession(hass)
     )
     coordinator = WhatsAppSessionCoordinator(hass, entry, client)
+    # Nobody watches the add-on's storage while the entry is unloaded.
+    entry.async_on_unload(async_clear_storage_issue(hass, entry.entry_id))
     await coordinator.async_config_entry_first_refresh()
     # The account's device first: each recipient's device is reached through it.
     dr.async_get(hass).async_get_or_create(
@@ -80,7 +80,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: WhatsAppConfigEntry) ->
 async def async_remove_entry(hass: HomeAssistant, entry: WhatsAppConfigEntry) -> None:
     """Forget what the entry kept between restarts, and its notify services."""
     await cursor_store(hass, entry.entry_id).async_remove()
-    ir.async_delete_issue(hass, DOMAIN, events_lost_issue_id(entry.entry_id))
+    async_delete_entry_issues(hass, entry.entry_id)
     await async_remove_legacy_service(hass, entry.unique_id)
     if not hass.config_entries.async_entries(DOMAIN):
         await async_remove_legacy_service(hass, None)

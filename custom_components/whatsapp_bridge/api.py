@@ -82,6 +82,7 @@ class ApiErrorCode(StrEnum):
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     QUEUE_FULL = "queue_full"
     NOT_CONNECTED = "not_connected"
+    STORAGE_FULL = "storage_full"
 
 
 class SessionState(StrEnum):
@@ -224,6 +225,13 @@ class Session:
         )
 
 
+class StorageProblem(StrEnum):
+    """Why `/health` is degraded: the add-on cannot write its data."""
+
+    STORAGE_FULL = "storage_full"
+    STORAGE_ERROR = "storage_error"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Health:
     """The add-on's health report (`GET /health`)."""
@@ -231,14 +239,24 @@ class Health:
     status: str
     version: str
     state: SessionState
+    # None while every store can write, and from add-ons that do not report it.
+    storage_problem: StorageProblem | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
-        """Build from the API's JSON."""
+        """Build from the API's JSON; an unknown reason counts as a write error."""
+        reason = data.get("reason")
+        problem: StorageProblem | None = None
+        if data["status"] != "ok" and reason is not None:
+            try:
+                problem = StorageProblem(reason)
+            except ValueError:
+                problem = StorageProblem.STORAGE_ERROR
         return cls(
             status=data["status"],
             version=data["version"],
             state=SessionState(data["state"]),
+            storage_problem=problem,
         )
 
 
@@ -274,15 +292,20 @@ class EventPage:
     last_seq: int
     oldest_seq: int
     gap: bool
+    # Fixed when the add-on created its journal: another id means a wiped or
+    # replaced journal. None from add-ons that do not tell it.
+    journal_id: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
         """Build from the API's JSON."""
+        journal_id = data.get("journal_id")
         return cls(
             events=[JournalEvent.from_dict(event) for event in data["events"]],
             last_seq=int(data["last_seq"]),
             oldest_seq=int(data["oldest_seq"]),
             gap=bool(data["gap"]),
+            journal_id=str(journal_id) if journal_id is not None else None,
         )
 
 

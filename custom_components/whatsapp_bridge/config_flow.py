@@ -190,6 +190,9 @@ class WhatsAppConfigFlow(ConfigFlow, domain=DOMAIN):
         self._pairing_code_error: str | None = None
         self._watch_task: asyncio.Task[PairingOutcome] | None = None
         self._linked_here = False
+        # While re-authenticating: the entry's account and the one the add-on
+        # is linked to instead.
+        self._accounts: dict[str, str] = {}
 
     def _client(self) -> WhatsAppClient:
         return WhatsAppClient(
@@ -466,29 +469,49 @@ class WhatsAppConfigFlow(ConfigFlow, domain=DOMAIN):
                 if self.source == SOURCE_REAUTH
                 else self._get_reconfigure_entry()
             )
-            await self._async_abort_if_wrong_account(entry, account)
+            if entry.unique_id != account.jid:
+                return await self._async_wrong_account(entry, account)
             return self.async_update_reload_and_abort(entry, data_updates=data)
         self._abort_if_unique_id_configured(
             updates=data if self.source == SOURCE_HASSIO else None
         )
         return self.async_create_entry(title=account.phone, data=data)
 
-    async def _async_abort_if_wrong_account(
+    async def _async_wrong_account(
         self, entry: ConfigEntry, account: Account
-    ) -> None:
-        if entry.unique_id == account.jid:
-            return
+    ) -> ConfigFlowResult:
+        """Deal with an add-on linked to another account than the entry's."""
         if self._linked_here:
             # This flow linked the other phone; unlink it so the add-on is free
             # for the right account on the next attempt.
             with suppress(WhatsAppError):
                 await self._client().logout()
-        raise AbortFlow(
-            "wrong_account",
-            description_placeholders={
-                "expected": phone_from_jid(entry.unique_id or ""),
-                "actual": account.phone,
-            },
+        self._accounts = {
+            "expected": phone_from_jid(entry.unique_id or ""),
+            "actual": account.phone,
+        }
+        if self.source == SOURCE_REAUTH and not self._linked_here:
+            # The add-on was linked to the other account before: offer the way
+            # out instead of a dead end.
+            return await self.async_step_unlink_other()
+        raise AbortFlow("wrong_account", description_placeholders=self._accounts)
+
+    async def async_step_unlink_other(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Offer to unlink the add-on's other account and link this entry's."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                await self._client().logout()
+            except WhatsAppError:
+                errors["base"] = "cannot_connect"
+            else:
+                return await self.async_step_link()
+        return self.async_show_form(
+            step_id="unlink_other",
+            errors=errors,
+            description_placeholders=self._accounts,
         )
 
     async def async_step_reauth(

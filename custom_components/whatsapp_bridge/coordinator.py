@@ -12,6 +12,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 
 from .api import Session, SessionState, WhatsAppAuthError, WhatsAppClient, WhatsAppError
 from .const import DOMAIN, LOGGER, SESSION_UPDATE_INTERVAL, account_device_name
+from .issues import async_report_storage
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -81,6 +82,12 @@ class WhatsAppSessionCoordinator(DataUpdateCoordinator[WhatsAppStatus]):
                 )
             # Loaded entries keep running, so the sensor can show why.
             self.config_entry.async_start_reauth(self.hass)
+        async_report_storage(
+            self.hass,
+            self.config_entry.entry_id,
+            health.storage_problem,
+            self.client.url,
+        )
         self._update_device(session, health.version)
         return WhatsAppStatus(session=session, addon_version=health.version)
 

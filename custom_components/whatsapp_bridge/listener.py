@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.storage import Store
 
 from .api import (
     EventPage,
@@ -30,31 +28,32 @@ from .const import (
     LOGGER,
     signal_message_received,
 )
+from .cursor import StoredCursor, async_position_before, cursor_store
+from .issues import (
+    async_clear_listener_failing,
+    async_report_events_lost,
+    async_report_journal_replaced,
+    async_report_listener_failing,
+    events_lost_issue_id,
+)
 
 if TYPE_CHECKING:
     from .coordinator import WhatsAppConfigEntry, WhatsAppSessionCoordinator
 
-STORAGE_VERSION = 1
+__all__ = ["WhatsAppEventListener", "cursor_store", "events_lost_issue_id"]
+
 # The add-on answers a long poll as soon as an event exists, so a long wait
 # costs nothing and keeps requests rare while idle.
 EVENTS_WAIT_SECONDS = 30
 EVENTS_PAGE_SIZE = 100
 RETRY_INITIAL_DELAY = 1.0
 RETRY_MAX_DELAY = 60.0
-
-
-class _StoredCursor(TypedDict):
-    last_seq: int
-
-
-def events_lost_issue_id(entry_id: str) -> str:
-    """Repair issue raised when the add-on trimmed events before they were read."""
-    return f"events_lost_{entry_id}"
-
-
-def cursor_store(hass: HomeAssistant, entry_id: str) -> Store[_StoredCursor]:
-    """Where an entry keeps the sequence number of the last event it fired."""
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}")
+# Failures in a row (about half a minute of back-off) before the user is told:
+# a single hiccup fixes itself and is only logged.
+FAILURES_BEFORE_ISSUE: Final = 5
+# While catching up on full pages the position is written at most this often;
+# a crash then repeats at most these seconds of events, never skips one.
+CATCH_UP_SAVE_DELAY: Final = 5.0
 
 
 def parse_command(message: dict[str, Any]) -> tuple[str, list[str]] | None:
@@ -75,7 +74,9 @@ class WhatsAppEventListener:
     """Long-polls the journal of one add-on for one config entry.
 
     The sequence number of the last fired event is stored only after firing,
-    so a crash at worst repeats the events of one poll, and never skips one.
+    so a crash at worst repeats recent events, and never skips one. Whatever
+    goes wrong, the poll goes on: with back-off, and with a repair issue when
+    it keeps failing.
     """
 
     def __init__(
@@ -91,17 +92,21 @@ class WhatsAppEventListener:
         self._client = client
         self._coordinator = coordinator
         self._store = cursor_store(hass, entry.entry_id)
-        # None until the first event is fired: then the journal is read from
-        # its start, but only events newer than the entry itself are fired.
+        # None until the entry has a position: a new entry starts after the
+        # last event from before it was created.
         self.last_seq: int | None = None
-        self._saved_seq: int | None = None
+        self.journal_id: str | None = None
+        self._saved: StoredCursor | None = None
         self.reachable = True
+        self.failures = 0
         self._task: asyncio.Task[None] | None = None
 
     async def async_start(self) -> None:
         """Resume after the last event fired before and start polling."""
         if stored := await self._store.async_load():
-            self.last_seq = self._saved_seq = stored["last_seq"]
+            self.last_seq = stored["last_seq"]
+            self.journal_id = stored.get("journal_id")
+            self._saved = self._cursor()
         self._task = self._entry.async_create_background_task(
             self._hass, self._async_run(), f"{DOMAIN} event listener"
         )
@@ -113,25 +118,79 @@ class WhatsAppEventListener:
             with suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        await self._async_save_cursor()
+        async_clear_listener_failing(self._hass, self._entry.entry_id)
+        try:
+            await self._async_save_cursor()
+        except Exception:  # noqa: BLE001 - unloading must not fail over this
+            LOGGER.exception(
+                "Could not save the position in the WhatsApp event journal; "
+                "the latest events may fire again after the restart"
+            )
 
     async def _async_run(self) -> None:
         delay = RETRY_INITIAL_DELAY
         while True:
-            after = self.last_seq or 0
             try:
-                page = await self._client.events(
-                    after, limit=EVENTS_PAGE_SIZE, wait=EVENTS_WAIT_SECONDS
-                )
+                await self._async_poll()
             except WhatsAppError as err:
                 await self._async_lost_contact(err)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX_DELAY)
+            except Exception as err:  # noqa: BLE001 - the poll must survive anything
+                self._failed(err)
+            else:
+                delay = RETRY_INITIAL_DELAY
+                self._succeeded()
                 continue
-            delay = RETRY_INITIAL_DELAY
-            if not self.reachable:
-                await self._async_regained_contact()
-            await self._async_process(page, after)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_DELAY)
+
+    async def _async_poll(self) -> None:
+        """Fetch and fire one page; the add-on's trouble raises `WhatsAppError`."""
+        if self.last_seq is None:
+            await self._async_start_at_entry_creation()
+        after = self.last_seq or 0
+        page = await self._client.events(
+            after, limit=EVENTS_PAGE_SIZE, wait=EVENTS_WAIT_SECONDS
+        )
+        if not self.reachable:
+            await self._async_regained_contact()
+        await self._async_process(page, after)
+
+    async def _async_start_at_entry_creation(self) -> None:
+        """Skip the history from before the entry: it must not fire automations."""
+        self.last_seq, self.journal_id = await async_position_before(
+            self._client, self._entry.created_at
+        )
+        await self._async_save_cursor()
+
+    def _failed(self, err: Exception) -> None:
+        self.failures += 1
+        if self.failures == 1:
+            LOGGER.error(
+                "Incoming WhatsApp messages for %s cannot be processed; "
+                "retrying with back-off",
+                self._entry.title,
+                exc_info=err,
+            )
+        else:
+            LOGGER.debug("The WhatsApp event listener failed again: %r", err)
+        if self.failures == FAILURES_BEFORE_ISSUE:
+            async_report_listener_failing(
+                self._hass,
+                self._entry.entry_id,
+                self._entry.title,
+                str(err) or type(err).__name__,
+            )
+
+    def _succeeded(self) -> None:
+        if not self.failures:
+            return
+        LOGGER.info(
+            "Incoming WhatsApp messages for %s are processed again after %s failures",
+            self._entry.title,
+            self.failures,
+        )
+        self.failures = 0
+        async_clear_listener_failing(self._hass, self._entry.entry_id)
 
     async def _async_lost_contact(self, err: WhatsAppError) -> None:
         if not self.reachable:
@@ -154,35 +213,74 @@ class WhatsAppEventListener:
         await self._coordinator.async_refresh()
 
     async def _async_process(self, page: EventPage, after: int) -> None:
-        if page.last_seq < after:
-            LOGGER.info(
+        if self._journal_replaced(page) or page.last_seq < after:
+            LOGGER.warning(
                 "The event journal of the WhatsApp add-on at %s starts over (its data "
-                "was reset); reading it from the beginning",
+                "was reset or restored); reading it from the beginning",
                 self._client.url,
             )
-            self.last_seq = 0
+            async_report_journal_replaced(
+                self._hass, self._entry.entry_id, self._client.url
+            )
+            self.last_seq, self.journal_id = 0, page.journal_id
             await self._async_save_cursor()
             return
-        if page.gap and self.last_seq is not None:
+        self.journal_id = page.journal_id or self.journal_id
+        if page.gap:
             self._report_lost_events(page.oldest_seq - after - 1)
         connection_changed = False
         for event in page.events:
             if event.seq <= after:
                 continue
-            # Replaying a journal from its start must not repeat history from
-            # before this entry existed.
-            if event.at >= self._entry.created_at:
-                connection_changed |= self._fire(event)
+            connection_changed |= self._fire_new(event)
             self.last_seq = event.seq
-        await self._async_save_cursor()
+        if len(page.events) >= EVENTS_PAGE_SIZE:
+            # More are waiting: catching up, so write the position now and then.
+            self._store.async_delay_save(self._cursor, CATCH_UP_SAVE_DELAY)
+        else:
+            await self._async_save_cursor()
         if connection_changed:
             await self._coordinator.async_refresh()
 
+    def _journal_replaced(self, page: EventPage) -> bool:
+        """Whether the add-on now answers from another journal than before.
+
+        Catches a wiped journal that has already grown past this entry's
+        position, which `last_seq` alone cannot tell.
+        """
+        return (
+            page.journal_id is not None
+            and self.journal_id is not None
+            and page.journal_id != self.journal_id
+        )
+
+    def _fire_new(self, event: JournalEvent) -> bool:
+        """Fire one event unless it is older than the entry; skip one that cannot be.
+
+        An event that cannot be fired would fail the same way on every retry
+        and hold up every message behind it, so it is logged and skipped.
+        """
+        try:
+            if event.at < self._entry.created_at:
+                return False
+            return self._fire(event)
+        except Exception:  # noqa: BLE001 - one bad event must not stop the rest
+            LOGGER.exception(
+                "Skipped WhatsApp journal event %s (%s), which could not be processed",
+                event.seq,
+                event.type,
+            )
+            return False
+
+    def _cursor(self) -> StoredCursor:
+        return {"last_seq": self.last_seq or 0, "journal_id": self.journal_id}
+
     async def _async_save_cursor(self) -> None:
-        if self.last_seq is None or self.last_seq == self._saved_seq:
+        if self.last_seq is None or self._cursor() == self._saved:
             return
-        await self._store.async_save({"last_seq": self.last_seq})
-        self._saved_seq = self.last_seq
+        cursor = self._cursor()
+        await self._store.async_save(cursor)
+        self._saved = cursor
 
     @callback
     def _fire(self, event: JournalEvent) -> bool:
@@ -226,18 +324,6 @@ class WhatsAppEventListener:
             self._client.url,
             lost,
         )
-        issue_id = events_lost_issue_id(self._entry.entry_id)
-        count = lost
-        # Until the user acknowledges the issue, it tells the total.
-        if issue := ir.async_get(self._hass).async_get_issue(DOMAIN, issue_id):
-            count += int((issue.translation_placeholders or {}).get("count", 0))
-        ir.async_create_issue(
-            self._hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=True,
-            is_persistent=True,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="events_lost",
-            translation_placeholders={"count": str(count), "url": self._client.url},
+        async_report_events_lost(
+            self._hass, self._entry.entry_id, self._client.url, lost
         )

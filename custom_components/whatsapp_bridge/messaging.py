@@ -52,6 +52,7 @@ CALLER_ERRORS: Final[dict[str, str]] = {
 ADDON_ERRORS: Final[dict[str, str]] = {
     ApiErrorCode.NOT_CONNECTED: "not_connected",
     ApiErrorCode.QUEUE_FULL: "queue_full",
+    ApiErrorCode.STORAGE_FULL: "storage_full",
 }
 
 
@@ -61,9 +62,13 @@ def with_title(message: str, title: str | None) -> str:
 
 
 def loaded_client(entry: WhatsAppConfigEntry) -> WhatsAppClient:
-    """Return the add-on client of an entry that is ready to send."""
+    """Return the add-on client of an entry that is ready to send.
+
+    An entry that is not loaded is the caller's to fix (set it up, enable
+    it, choose another), so this is a validation error.
+    """
     if entry.state is not ConfigEntryState.LOADED:
-        raise HomeAssistantError(
+        raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="entry_not_loaded",
             translation_placeholders={"account": entry.title},

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mimetypes
 from pathlib import Path
 import re
 from typing import TYPE_CHECKING, Any, Final
@@ -85,6 +84,41 @@ POLL_MIN_OPTIONS: Final = 2
 POLL_MAX_OPTIONS: Final = 12
 # Characters of a received message's id that are kept in its file name.
 UNSAFE_FILENAME_CHARACTERS: Final = re.compile(r"[^A-Za-z0-9._-]")
+
+# The extension of a downloaded file, by the media type the add-on reports.
+SAFE_EXTENSIONS: Final[dict[str, str]] = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "image/heic": ".heic",
+    "video/mp4": ".mp4",
+    "video/3gpp": ".3gp",
+    "video/quicktime": ".mov",
+    "video/webm": ".webm",
+    "audio/ogg": ".ogg",
+    "audio/mpeg": ".mp3",
+    "audio/mp4": ".m4a",
+    "audio/aac": ".aac",
+    "audio/amr": ".amr",
+    "audio/wav": ".wav",
+    "application/pdf": ".pdf",
+    "text/plain": ".txt",
+    "text/csv": ".csv",
+    "application/zip": ".zip",
+    "application/msword": ".doc",
+    "application/vnd.ms-excel": ".xls",
+    "application/vnd.ms-powerpoint": ".ppt",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": (
+        ".pptx"
+    ),
+    "application/vnd.oasis.opendocument.text": ".odt",
+    "application/vnd.oasis.opendocument.spreadsheet": ".ods",
+}
+# Anything else is kept as bytes nothing opens by accident.
+UNKNOWN_EXTENSION: Final = ".bin"
 
 STRINGS = probatio.All(cv.ensure_list, [cv.string])
 TARGETS = probatio.All(STRINGS, probatio.Length(min=1))
@@ -374,7 +408,8 @@ async def _async_download_media(call: ServiceCall) -> ServiceResponse:
             translation_key="media_save_failed",
             translation_placeholders={"path": str(path), "error": str(err)},
         ) from err
-    return {"path": str(path)}
+    # Automations may use the action only to save the file.
+    return {"path": str(path)} if call.return_response else None
 
 
 def media_folder(hass: HomeAssistant, entry: WhatsAppConfigEntry) -> Path:
@@ -388,10 +423,14 @@ def media_folder(hass: HomeAssistant, entry: WhatsAppConfigEntry) -> Path:
 
 
 def _media_filename(message_id: str, media: MediaContent) -> str:
-    """Name the file after its message, so a second download replaces the first."""
-    extension = Path(media.filename).suffix if media.filename else ""
-    if not re.fullmatch(r"\.[A-Za-z0-9]{1,10}", extension):
-        extension = mimetypes.guess_extension(media.mimetype) or ""
+    """Name the file after its message, so a second download replaces the first.
+
+    The extension comes from a fixed list of media types, never from the
+    sender's file name or a guess: both are the sender's choice, and a file
+    that browsers run (`.html`, `.svg`) must not land in the media folder
+    that Home Assistant serves.
+    """
+    extension = SAFE_EXTENSIONS.get(media.mimetype.lower(), UNKNOWN_EXTENSION)
     return UNSAFE_FILENAME_CHARACTERS.sub("_", message_id) + extension
 
 
@@ -407,6 +446,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         (SERVICE_SEND_MESSAGE, _async_send_message, SEND_MESSAGE_SCHEMA),
         (SERVICE_SEND_LOCATION, _async_send_location, SEND_LOCATION_SCHEMA),
         (SERVICE_SEND_POLL, _async_send_poll, SEND_POLL_SCHEMA),
+        (SERVICE_DOWNLOAD_MEDIA, _async_download_media, DOWNLOAD_MEDIA_SCHEMA),
     ):
         hass.services.async_register(
             DOMAIN, service, handler, schema, SupportsResponse.OPTIONAL
@@ -422,7 +462,6 @@ def async_setup_services(hass: HomeAssistant) -> None:
     for service, handler, schema in (
         (SERVICE_GET_GROUPS, _async_get_groups, GET_GROUPS_SCHEMA),
         (SERVICE_CHECK_NUMBER, _async_check_number, CHECK_NUMBER_SCHEMA),
-        (SERVICE_DOWNLOAD_MEDIA, _async_download_media, DOWNLOAD_MEDIA_SCHEMA),
     ):
         hass.services.async_register(
             DOMAIN, service, handler, schema, SupportsResponse.ONLY

@@ -1,0 +1,58 @@
+"""Re-authentication when the add-on is linked to another WhatsApp account."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.data_entry_flow import FlowResultType
+
+from .conftest import DEFAULT_PHONE, mock_entry
+from .helpers import FlowProgress
+from .test_config_flow import (
+    OTHER_PHONE,
+    finish_pairing,
+    open_qr_step,
+    wait_for_reauth_flow,
+)
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+    from .conftest import Addon
+
+OTHER_JID = "15550000002@s.whatsapp.net"
+
+
+async def test_reauth_offers_to_unlink_the_other_account(
+    hass: HomeAssistant, linked_addon: Addon
+) -> None:
+    """No dead end: unlink the account the add-on has, and link the entry's."""
+    entry = mock_entry(linked_addon, jid=OTHER_JID)
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    flow = await wait_for_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "unlink_other"
+    assert result["description_placeholders"] == {
+        "actual": DEFAULT_PHONE,
+        "expected": OTHER_PHONE,
+    }
+    # Nothing changes before the user agrees.
+    assert (await linked_addon.session())["me"]["phone"] == DEFAULT_PHONE
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert (await linked_addon.session())["me"] is None
+    progress = FlowProgress(hass, result["flow_id"])
+    await open_qr_step(hass, result, progress)
+    await linked_addon.scan(OTHER_PHONE)
+    result = await finish_pairing(progress)
+    progress.close()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert (await linked_addon.session())["me"]["phone"] == OTHER_PHONE
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
