@@ -25,7 +25,7 @@ import type { DurableAuthState } from '../auth/auth-store.js';
 import type { MessageStore } from '../auth/message-store.js';
 import type { JournalInput } from '../journal/types.js';
 import { BaileysMessenger } from './baileys-messenger.js';
-import { bounded } from './bounded.js';
+import { bounded, withTimeout } from './bounded.js';
 import { createSharedSocketCaches, type SharedSocketCaches } from './cache-store.js';
 import { StatusDeduplicator, UnreadTracker } from './chat-tracking.js';
 import { watchConnect } from './connect-watchdog.js';
@@ -94,6 +94,8 @@ export interface BaileysEngineOptions {
   qrTimeoutMs?: number;
   /** How often Baileys pings WhatsApp; it gives up on a silent connection after this plus 5 s. */
   keepAliveIntervalMs?: number;
+  /** How long a logout waits for WhatsApp to confirm the unlink before the device is forgotten anyway. */
+  logoutTimeoutMs?: number;
 }
 
 export interface MediaTransport {
@@ -114,6 +116,8 @@ const LOOKUP_TIMEOUT_MS = 5_000;
 const GROUP_RETRY_AFTER_MS = 60_000;
 /** Baileys' own default: how long the WebSocket may take to open. */
 const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
+/** WhatsApp confirms an unlink within a second; Baileys itself would wait a minute on a dead network. */
+const LOGOUT_TIMEOUT_MS = 5_000;
 /** How long close() and logout() wait for events already received to be journalled. */
 const DRAIN_TIMEOUT_MS = 10_000;
 
@@ -536,7 +540,8 @@ class BaileysConnection implements EngineConnection {
     if (!this.socket || this.finished || this.stopping) throw new Error('The WhatsApp connection is closed; it cannot log out.');
     this.stopping = true;
     try {
-      await this.socket.logout();
+      const waitMs = this.options.logoutTimeoutMs ?? LOGOUT_TIMEOUT_MS;
+      await withTimeout(this.socket.logout(), waitMs, () => new Error(`WhatsApp did not confirm the logout within ${Math.round(waitMs / 1000)} s`));
     } finally {
       // logout() only ends the socket after WhatsApp accepted the request.
       await this.socket.end(undefined);

@@ -28,6 +28,7 @@ export interface RealSessionOptions {
   qrCodes?: number;
   qrTimeoutMs?: number;
   keepAliveIntervalMs?: number;
+  logoutTimeoutMs?: number;
   readAfterMs?: number | null;
   logger?: Logger;
   /** Runs before each event is journalled; a test can hold the journal (a slow disk) with it. */
@@ -48,8 +49,11 @@ export interface RealSession {
   waitForState(state: ConnectionState, timeoutMs?: number): Promise<SessionView>;
   /** Waits for a QR code, lets the phone scan it and waits for `connected`. */
   pair(phone?: string): Promise<SessionView>;
-  /** Journalled connection states, once the last one is `last` (appends land a moment after the change). */
-  journalledStates(last: ConnectionState, timeoutMs?: number): Promise<Array<{ state: string; reason: string | null }>>;
+  /**
+   * Journalled connection states, once the last one is `last` and there are at least `atLeast`
+   * (appends land a moment after the change).
+   */
+  journalledStates(last: ConnectionState, atLeast?: number, timeoutMs?: number): Promise<Array<{ state: string; reason: string | null }>>;
   /** Stops everything; removes the directory unless `keepDir`. */
   dispose(keepDir?: boolean): Promise<void>;
 }
@@ -116,6 +120,7 @@ export async function startRealSession(options: RealSessionOptions = {}): Promis
       mediaTransport: { uploadAgent: transport.mediaUploadAgent, dispatcher: transport.mediaDispatcher },
       ...(options.qrTimeoutMs ? { qrTimeoutMs: options.qrTimeoutMs } : {}),
       ...(options.keepAliveIntervalMs ? { keepAliveIntervalMs: options.keepAliveIntervalMs } : {}),
+      ...(options.logoutTimeoutMs ? { logoutTimeoutMs: options.logoutTimeoutMs } : {}),
     }),
     connectAttempts,
   );
@@ -154,14 +159,14 @@ export async function startRealSession(options: RealSessionOptions = {}): Promis
       await simulator.scan(phone, null);
       return waitForState('connected');
     },
-    async journalledStates(last, timeoutMs = 5_000) {
+    async journalledStates(last, atLeast = 0, timeoutMs = 5_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const journalled = journal
           .read(0, 10_000)
           .events.filter((event) => event.type === 'connection')
           .map((event) => event.data as { state: string; reason: string | null });
-        if (journalled.at(-1)?.state === last || Date.now() > deadline) return journalled;
+        if ((journalled.at(-1)?.state === last && journalled.length >= atLeast) || Date.now() > deadline) return journalled;
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     },

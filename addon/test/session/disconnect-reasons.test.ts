@@ -56,10 +56,13 @@ describe('every disconnect reason, with the real engine on the fake WhatsApp net
   });
 
   /** Linked and connected; resolves with the moment the connection then leaves `connected`. */
-  async function linkedThenDropped(reason: DisconnectReasonName): Promise<{ s: RealSession; droppedAt: Promise<number>; attemptsBefore: number }> {
+  async function linkedThenDropped(
+    reason: DisconnectReasonName,
+  ): Promise<{ s: RealSession; droppedAt: Promise<number>; attemptsBefore: number; journalledBefore: number }> {
     guard = installLoopbackGuard();
     const s = (h = await startRealSession({ keepAliveIntervalMs: KEEP_ALIVE_MS }));
     await s.pair();
+    const journalledBefore = (await s.journalledStates('connected')).length;
     const attemptsBefore = s.connectAttempts.length;
     const droppedAt = new Promise<number>((resolve) => {
       const listener = (view: SessionView): void => {
@@ -70,7 +73,7 @@ describe('every disconnect reason, with the real engine on the fake WhatsApp net
       s.session.on('change', listener);
     });
     await s.simulator.disconnect(reason);
-    return { s, droppedAt, attemptsBefore };
+    return { s, droppedAt, attemptsBefore, journalledBefore };
   }
 
   const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -102,7 +105,7 @@ describe('every disconnect reason, with the real engine on the fake WhatsApp net
 
   for (const [reason, expected] of Object.entries(EXPECTED) as Array<[DisconnectReasonName, Expectation]>) {
     it(`${reason}: ${describeOutcome(expected)}`, { timeout: 30_000 }, async () => {
-      const { s, droppedAt, attemptsBefore } = await linkedThenDropped(reason);
+      const { s, droppedAt, attemptsBefore, journalledBefore } = await linkedThenDropped(reason);
       const dropped = await droppedAt;
       const view = s.session.snapshot();
       assert.equal(view.last_disconnect?.reason, expected.reported, `reported as ${expected.reported}`);
@@ -114,7 +117,7 @@ describe('every disconnect reason, with the real engine on the fake WhatsApp net
           const gap = s.connectAttempts[attemptsBefore]! - dropped;
           assert.ok(gap < TIMER_SLACK_MS, `reconnected at once (after ${gap} ms)`);
           assert.ok(s.auth.isRegistered(), 'still linked');
-          assert.deepEqual((await s.journalledStates('connected')).slice(-2), [
+          assert.deepEqual((await s.journalledStates('connected', journalledBefore + 2)).slice(-2), [
             { state: 'reconnecting', reason },
             { state: 'connected', reason: null },
           ]);
@@ -133,7 +136,7 @@ describe('every disconnect reason, with the real engine on the fake WhatsApp net
           assert.equal(s.connectAttempts.length, attemptsBefore + 1, 'one attempt was enough');
           assert.equal(connected.me?.phone, '+15550000001', 'back as the same account, no new pairing');
           assert.ok(s.auth.isRegistered());
-          assert.deepEqual((await s.journalledStates('connected')).slice(-2), [
+          assert.deepEqual((await s.journalledStates('connected', journalledBefore + 2)).slice(-2), [
             { state: 'reconnecting', reason: expected.reported },
             { state: 'connected', reason: null },
           ]);
@@ -144,7 +147,7 @@ describe('every disconnect reason, with the real engine on the fake WhatsApp net
           assert.equal(view.me, null);
           assert.equal(s.auth.isRegistered(), false, 'credentials wiped');
           assert.equal(s.auth.state.creds.me, undefined);
-          assert.deepEqual((await s.journalledStates('logged_out')).at(-1), { state: 'logged_out', reason: expected.reported });
+          assert.deepEqual((await s.journalledStates('logged_out', journalledBefore + 1)).at(-1), { state: 'logged_out', reason: expected.reported });
           await pause(1_000);
           assert.equal(s.connectAttempts.length, attemptsBefore, 'no reconnect attempt');
           assert.equal(s.session.scheduledReconnect, null);
@@ -177,7 +180,7 @@ describe('every disconnect reason, with the real engine on the fake WhatsApp net
           await pause(1_000);
           assert.equal(s.connectAttempts.length, attemptsBefore, 'no hammering of WhatsApp');
           assert.ok(s.auth.isRegistered(), 'the link to the phone is kept');
-          assert.deepEqual((await s.journalledStates('reconnecting')).at(-1), { state: 'reconnecting', reason: 'clientOutdated' });
+          assert.deepEqual((await s.journalledStates('reconnecting', journalledBefore + 1)).at(-1), { state: 'reconnecting', reason: 'clientOutdated' });
           break;
         }
       }

@@ -76,6 +76,19 @@ describe('session state machine with the real engine on the fake WhatsApp networ
     assert.equal(s.simulator.network.accounts.get('15550000001'), undefined, 'WhatsApp no longer lists the device');
   });
 
+  it('logout on a network that went silent does not hang: the device is forgotten after a short wait', async () => {
+    const s = await start({ logoutTimeoutMs: 500 });
+    await s.pair();
+    // WhatsApp stops answering, but the keep-alive has not noticed yet: the session still says connected.
+    await s.simulator.network.disconnect('connectionLost');
+    const started = Date.now();
+    await s.session.logout();
+    assert.ok(Date.now() - started < 3_000, `logout took ${Date.now() - started} ms`);
+    assert.equal(s.auth.isRegistered(), false, 'credentials wiped anyway');
+    const view = await s.waitForState('pairing');
+    assert.equal(view.me, null);
+  });
+
   it('QR codes running out: each one differs, then pairing ends in logged_out until a pairing-code request', async () => {
     const s = await start({ qrCodes: 3, qrTimeoutMs: 300 });
     const codes = new Set<string>();
