@@ -27,9 +27,11 @@ import { pino, type Logger } from 'pino';
 import { fsyncDirectory, removeFileIfExists, writeAll } from '../util/atomic-file.js';
 import { encodeRecord } from '../util/framed-records.js';
 import { GroupCommitQueue } from '../util/group-commit.js';
-import { StorageUnavailableError, storageProblemReason, type StorageHealth } from '../util/storage-health.js';
+import { StorageUnavailableError, type StorageHealth } from '../util/storage-health.js';
 import { loadOrCreateJournalId } from './journal-id.js';
 import { recoverSegments, segmentName, type RecoveredSegment, type Segment } from './recovery.js';
+import { messageKey, missesSeqs } from './keys.js';
+import { WriteFailures } from './write-failures.js';
 import type { JournalEvent, JournalInput } from './types.js';
 
 export interface JournalOptions {
@@ -102,9 +104,7 @@ export class Journal {
   /** Appends submitted and not yet written or refused: the in-memory backlog while writes fail. */
   private waiting = 0;
   /** Set while writes fail: when the first failure of the current run happened. */
-  private failingSince: number | null = null;
-  private lastFailure: unknown = null;
-  private wakeRetry: (() => void) | null = null;
+  private readonly writeFailures: WriteFailures;
 
   private constructor(
     private readonly dir: string,
@@ -117,6 +117,7 @@ export class Journal {
     readonly id: string,
   ) {
     this.segmentSize = segmentSizeFor(options.maxEvents);
+    this.writeFailures = new WriteFailures(logger, options.retryIntervalMs, options.storageHealth);
     this.queue = new GroupCommitQueue((batch) => this.commit(batch), this.segmentSize);
     this.trimTimer = setInterval(() => this.trimAndDeleteSegments(), Math.min(MAX_TRIM_INTERVAL_MS, Math.max(1_000, options.maxAgeMs / 10)));
     this.trimTimer.unref();
@@ -153,7 +154,7 @@ export class Journal {
 
   /** Whether writes are failing right now (the backlog waits in memory). */
   get writable(): boolean {
-    return this.failingSince === null;
+    return !this.writeFailures.failing;
   }
 
   /** Whether an event with seq > after has been written (and so can be read, unless trimmed). */
@@ -228,7 +229,7 @@ export class Journal {
     this.closed = true;
     clearInterval(this.trimTimer);
     // A backlog waiting for space gets one last attempt; what still cannot be written is refused.
-    this.wakeRetry?.();
+    this.writeFailures.interrupt();
     await this.queue.idle();
     for (const waiter of this.waiters) waiter.finish(false);
     await this.active?.handle.close();
@@ -236,10 +237,10 @@ export class Journal {
   }
 
   private submit(input: JournalInput): Promise<JournalEvent> {
-    if (this.failingSince !== null && this.waiting >= this.options.maxBacklog) {
+    if (this.writeFailures.failing && this.waiting >= this.options.maxBacklog) {
       this.logger.error({ type: input.type, backlog: this.waiting }, 'journal backlog full while the disk refuses writes; an event was dropped');
       return Promise.reject(
-        new StorageUnavailableError(storageProblemReason(this.lastFailure), 'The event journal cannot be written and its backlog is full.'),
+        new StorageUnavailableError(this.writeFailures.reason, 'The event journal cannot be written and its backlog is full.'),
       );
     }
     this.waiting += 1;
@@ -256,52 +257,21 @@ export class Journal {
     for (;;) {
       try {
         const events = await this.writeBatch(batch);
-        this.noteWriteSucceeded();
+        this.writeFailures.succeeded();
         return events;
       } catch (error) {
-        this.noteWriteFailed(error);
+        this.writeFailures.failed(error);
         if (this.closed) throw error;
         await this.pauseBeforeRetry();
       }
     }
   }
 
-  private noteWriteFailed(error: unknown): void {
-    this.lastFailure = error;
-    this.options.storageHealth?.failed('journal', error);
-    if (this.failingSince === null) {
-      this.failingSince = Date.now();
-      this.logger.error(
-        { err: error, reason: storageProblemReason(error) },
-        'the event journal cannot be written; events wait in memory and are written when it can be again',
-      );
-    }
-  }
-
-  private noteWriteSucceeded(): void {
-    if (this.failingSince === null) return;
-    this.logger.warn({ failedForMs: Date.now() - this.failingSince }, 'the event journal can be written again; waiting events were written');
-    this.failingSince = null;
-    this.lastFailure = null;
-    this.options.storageHealth?.recovered('journal');
-  }
-
   /** Waits before the next attempt; trimmed segments are deleted meanwhile, which may free the space needed. */
   private async pauseBeforeRetry(): Promise<void> {
     this.trim();
     await this.deleteTrimmedSegments();
-    if (this.closed) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.wakeRetry = null;
-        resolve();
-      }, this.options.retryIntervalMs);
-      this.wakeRetry = () => {
-        clearTimeout(timer);
-        this.wakeRetry = null;
-        resolve();
-      };
-    });
+    if (!this.closed) await this.writeFailures.pause();
   }
 
   private async writeBatch(batch: PendingAppend[]): Promise<JournalEvent[]> {
@@ -427,21 +397,4 @@ async function openNewest(newest: RecoveredSegment | null): Promise<ActiveSegmen
   const handle = await open(newest.path, 'a', 0o600);
   const eventCount = newest.damagedTail ? Number.POSITIVE_INFINITY : newest.eventCount;
   return { firstSeq: newest.firstSeq, path: newest.path, handle, size: newest.size, eventCount };
-}
-
-/** What makes a WhatsApp message the same message when it is delivered again. */
-function messageKey(event: JournalInput): string | null {
-  if (event.type !== 'message') return null;
-  const { chat, sender, id } = event.data;
-  return `${chat}\u0000${sender}\u0000${id}`;
-}
-
-/** Whether seqs are missing from `events`, read after `after`, up to `through` when given. */
-function missesSeqs(after: number, events: JournalEvent[], through: number | null): boolean {
-  let expected = after + 1;
-  for (const event of events) {
-    if (event.seq !== expected) return true;
-    expected = event.seq + 1;
-  }
-  return through !== null && expected <= through;
 }
