@@ -7,6 +7,7 @@ kernel's own ENOSPC, as on a full disk.
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import tempfile
 from typing import TYPE_CHECKING
@@ -62,14 +63,14 @@ def tmpfs(tmp_path: Path) -> Generator[Path]:
 def fill(folder: Path) -> Path:
     """Take every free byte of the filesystem; return the file that holds them."""
     filler = folder / "filler"
-    with filler.open("ab") as file, contextlib.suppress(OSError):
-        while True:
-            file.write(b"\0" * 65536)
-            file.flush()
-    with filler.open("ab") as file, contextlib.suppress(OSError):
-        while True:
-            file.write(b"\0")
-            file.flush()
+    descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    try:
+        for size in (65536, 1):
+            with contextlib.suppress(OSError):
+                while True:
+                    os.write(descriptor, b"\0" * size)
+    finally:
+        os.close(descriptor)
     return filler
 
 
@@ -81,8 +82,16 @@ async def addon_on_tmpfs(
     socket_enabled: None,
     addon_built: None,
 ) -> AsyncGenerator[Addon]:
-    """A linked add-on whose data directory is on the small filesystem."""
-    server = Addon(tmpfs / "addon-data", tmp_path / "addon.log", {})
+    """A linked add-on whose data directory is on the small filesystem.
+
+    The fake WhatsApp network keeps its own state elsewhere: it stands in
+    for WhatsApp's servers, whose disks do not fill with the add-on's.
+    """
+    data_dir = tmpfs / "addon-data"
+    data_dir.mkdir()
+    (tmp_path / "fake-network").mkdir()
+    (data_dir / "simulator").symlink_to(tmp_path / "fake-network")
+    server = Addon(data_dir, tmp_path / "addon.log", {})
     try:
         await server.async_start()
         await server.link()

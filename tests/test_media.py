@@ -367,3 +367,46 @@ async def test_a_message_without_media_has_nothing_to_download(
         assert caught.value.translation_key == "no_media"
         assert f"Message {message_id} has no media to download" in str(caught.value)
     assert not (media_dir / "whatsapp").exists()
+
+
+async def test_downloaded_files_get_no_extension_the_sender_chose(
+    hass: HomeAssistant,
+    shared_entry: MockConfigEntry,
+    shared_addon: Addon,
+    media_dir: Path,
+) -> None:
+    """A sender's `.svg` or `.html` must not land in the media folder Home Assistant serves.
+
+    The action also works without asking for its answer, as automations that
+    only save the file call it.
+    """
+    svg_id = await shared_addon.incoming(
+        kind="document",
+        media={"mimetype": "image/svg+xml", "filename": "cute.svg", "size": 64},
+    )
+    html_id = await shared_addon.incoming(
+        kind="document",
+        media={"mimetype": "text/html", "filename": "invoice.pdf.html", "size": 64},
+    )
+    pdf_id = await shared_addon.incoming(
+        kind="document",
+        media={"mimetype": "application/pdf", "filename": "notes.exe", "size": 64},
+    )
+
+    saved = await hass.services.async_call(
+        DOMAIN, "download_media", {"message_id": svg_id}, blocking=True
+    )
+    assert saved is None
+    for message_id in (html_id, pdf_id):
+        await hass.services.async_call(
+            DOMAIN,
+            "download_media",
+            {"message_id": message_id},
+            blocking=True,
+            return_response=True,
+        )
+
+    folder = media_dir / "whatsapp"
+    assert sorted(path.name for path in folder.iterdir()) == sorted(
+        [f"{svg_id}.bin", f"{html_id}.bin", f"{pdf_id}.pdf"]
+    )

@@ -13,6 +13,8 @@ import pytest
 
 from custom_components.whatsapp_bridge.const import DOMAIN
 
+from .helpers import wait_until
+
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
 
@@ -77,6 +79,18 @@ def allowlist(hass: HomeAssistant, public: Server) -> None:
     hass.config.allowlist_external_urls = {f"{public.url}/public/"}
 
 
+async def sent(outbox: Outbox, count: int) -> list[dict[str, Any]]:
+    """The test's messages, once the contacts have decrypted `count` of them."""
+    messages: list[dict[str, Any]] = []
+
+    async def arrived() -> bool:
+        messages[:] = await outbox.messages()
+        return len(messages) >= count
+
+    await wait_until(arrived, what=f"{count} messages in the outbox")
+    return messages
+
+
 async def send(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
     """Call `whatsapp_bridge.send_message` and return its response."""
     return await hass.services.async_call(
@@ -113,7 +127,7 @@ async def test_allowlisted_urls_are_sent(
 
     await send(hass, target=PHONE, media=f"{public.url}/public/latest.jpg")
 
-    (message,) = await outbox.messages()
+    (message,) = await sent(outbox, 1)
     assert message["type"] == "image"
     assert public.requested == ["/public/latest.jpg", "/public/2026/photo.jpg"]
 
@@ -194,5 +208,5 @@ async def test_only_media_home_assistant_serves_itself_skips_the_allowlist(
 
     assert caught.value.translation_key == "url_not_allowed"
     assert internal.requested == ["/api/camera_proxy/camera.door"]
-    (message,) = await outbox.messages()
+    (message,) = await sent(outbox, 1)
     assert message["type"] == "image"

@@ -36,10 +36,11 @@ async def test_reauth_offers_to_unlink_the_other_account(
 
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "unlink_other"
-    assert result["description_placeholders"] == {
-        "actual": DEFAULT_PHONE,
-        "expected": OTHER_PHONE,
-    }
+    placeholders = result["description_placeholders"]
+    assert (placeholders["actual"], placeholders["expected"]) == (
+        DEFAULT_PHONE,
+        OTHER_PHONE,
+    )
     # Nothing changes before the user agrees.
     assert (await linked_addon.session())["me"]["phone"] == DEFAULT_PHONE
 

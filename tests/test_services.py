@@ -46,7 +46,7 @@ ACTIONS = {
 }
 
 # Actions that only answer, and must be asked for their answer.
-ANSWERING_ACTIONS = {"get_groups", "check_number", "download_media"}
+ANSWERING_ACTIONS = {"get_groups", "check_number"}
 
 
 async def call(
@@ -378,7 +378,8 @@ async def test_several_accounts_need_to_be_told_apart(
     )
     assert len(await outbox.messages()) == 1
 
-    with pytest.raises(HomeAssistantError) as not_loaded:
+    # The caller chose an account that is not set up: theirs to fix.
+    with pytest.raises(ServiceValidationError) as not_loaded:
         await call(
             hass, "get_groups", {"config_entry_id": other.entry_id}, response=True
         )

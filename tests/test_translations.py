@@ -176,3 +176,21 @@ def test_every_action_field_is_described_with_a_valid_selector() -> None:
             if choice and "translation_key" in choice:
                 options = STRINGS["selector"][choice["translation_key"]]["options"]
                 assert options.keys() == set(choice["options"]), (action, field)
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_api_key_texts_do_not_send_users_to_the_web_page(language: str) -> None:
+    """The app's page no longer shows the key: discovery hands it over, else the
+    `api_key` option or the `api_key` file in the app's storage.
+    """
+    config = load(language)["config"]
+    texts = [
+        config["error"]["invalid_auth"],
+        *(
+            config["step"][step]["data_description"]["api_key"]
+            for step in ("user", "reauth_api_key", "reconfigure")
+        ),
+    ]
+    for text in texts:
+        assert "api_key" in text, text
+        assert not re.search(r"web ?page|web-ui|webseite|cop(y|ie)|kopier", text, re.I)
