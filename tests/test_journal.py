@@ -79,6 +79,27 @@ async def test_a_new_entry_starts_at_the_end_of_the_journal(
     assert len(saved) <= 2, saved
 
 
+async def test_messages_since_the_entry_was_added_fire_even_if_it_started_later(
+    hass: HomeAssistant, linked_addon: Addon
+) -> None:
+    """The first start finds where the entry's time begins, not just the journal's end.
+
+    Between adding the entry and its first start (the app still starting,
+    say) messages may arrive; they are the entry's, the older ones are not.
+    """
+    history = [await linked_addon.incoming(text=f"old {n}") for n in range(7)]
+    entry = mock_entry(linked_addon)
+    entry.add_to_hass(hass)
+    early = [await linked_addon.incoming(text=f"early {n}") for n in range(3)]
+    received = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await wait_until(lambda: len(received) >= len(early), what="the early messages")
+
+    assert ids(received) == Counter(early)
+    assert not set(history) & set(ids(received))
+
+
 async def test_a_wiped_journal_that_outgrew_the_position_is_read_again(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, linked_addon: Addon
 ) -> None:
