@@ -76,7 +76,7 @@ export class FakeContacts {
   private host: ContactsHost | null = null;
   private readonly logger: Logger;
   private readonly entries: OutboxEntry[] = [];
-  private readonly readers = new Map<string, { chat: string; group?: string; phones: Set<string>; t: number; addressing: Addressing }>();
+  private readonly readers = new Map<string, { chat: string; group?: string; phones: Set<string>; t: number; addressing: Addressing; phoneCopy: boolean; deliveredReported: boolean }>();
   private readonly pending = new Map<string, PendingDelivery>();
   private readonly resendWaiters = new Map<string, Array<(deviceJid: string) => void>>();
   /** The `count` of every retry receipt the account sent for a message, in order. */
@@ -124,6 +124,11 @@ export class FakeContacts {
   /** How often the account asked for a message it could not decrypt: the count of each of its retry receipts. */
   retryCountsOf(id: string): number[] {
     return [...(this.retryRequests.get(id) ?? [])];
+  }
+
+  /** True when the account's own phone could read its copy of a message the account sent (so it shows there too). */
+  copiedToPhone(id: string): boolean {
+    return this.readers.get(id)?.phoneCopy ?? false;
   }
 
   /** Phones of the contacts that could read a message the account sent. */
@@ -206,7 +211,17 @@ export class FakeContacts {
   markRead(id: string, type: 'read' | 'played' = 'read'): void {
     const read = this.readers.get(id);
     if (!read) throw new DeliveryError(`No contact received a message ${id}.`);
+    // A device reports a message delivered before it reports it read or played.
+    this.confirmDelivery(id);
     for (const phone of read.phones) this.sendReceipt(phone, id, type);
+  }
+
+  /** The devices that could read `id` confirm its delivery, once. */
+  private confirmDelivery(id: string): void {
+    const read = this.readers.get(id);
+    if (!read || read.deliveredReported) return;
+    read.deliveredReported = true;
+    for (const phone of read.phones) this.sendReceipt(phone, id, 'delivered');
   }
 
   /**
@@ -414,12 +429,20 @@ export class FakeContacts {
       return { type: 'other' };
     });
     const addressing: Addressing = jidDecode(node.attrs.to ?? '')?.server === 'lid' ? 'lid' : 'pn';
-    this.readers.set(sent.id, { chat: sent.chat, ...(sent.group ? { group: sent.group } : {}), phones: sent.readBy, t: Math.floor(Date.now() / 1000), addressing });
+    this.readers.set(sent.id, {
+      chat: sent.chat,
+      ...(sent.group ? { group: sent.group } : {}),
+      phones: sent.readBy,
+      t: Math.floor(Date.now() / 1000),
+      addressing,
+      phoneCopy: sent.phoneCopy,
+      deliveredReported: false,
+    });
     this.history.put({ key: { remoteJid: sent.chat, fromMe: true, id: sent.id }, message: sent.content } as WAMessage);
     if (fields && !this.entries.some((entry) => entry.id === sent.id)) this.record({ id: sent.id, to: sent.chat, ...fields });
     // The server acknowledges first (the router does, once this returns); receipts come after.
     setTimeout(() => {
-      for (const phone of sent.readBy) this.sendReceipt(phone, sent.id, 'delivered');
+      this.confirmDelivery(sent.id);
       if (this.options.readAfterMs !== null && this.options.readAfterMs !== undefined) {
         setTimeout(() => this.markReadQuietly(sent.id), this.options.readAfterMs).unref();
       }
