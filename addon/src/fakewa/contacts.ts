@@ -11,7 +11,8 @@ import { ContactBook, type Addressing, type Contact } from './contacts-book.js';
 import { AccountActivity } from './contacts-account.js';
 import { keySeenByContact, MessageHistory } from './contacts-history.js';
 import { answerPreKeyFetch, answerUsync, contactSubject, type UsyncSubject } from './contacts-iq.js';
-import { attachUploadedMedia, contactReceipt, inboundStanza, retryReceipt, type AccountDevice, type InboundEnvelope, type UploadedFile } from './contacts-inbound.js';
+import { attachUploadedMedia, inboundStanza, type AccountDevice, type InboundEnvelope, type UploadedFile } from './contacts-inbound.js';
+import { DeliveryError, SentMessages } from './contacts-sent.js';
 import { decryptSend, isForContacts } from './contacts-outbound.js';
 import { answerGroupQuery, FakeGroups, type GroupAction, type GroupMember, type GroupState } from './groups.js';
 import type { SentMedia } from './media-retry.js';
@@ -67,7 +68,7 @@ interface PendingDelivery {
   reject: (error: Error) => void;
 }
 
-export class DeliveryError extends Error {}
+export { DeliveryError };
 
 const DEFAULT_DELIVERY_TIMEOUT_MS = 15_000;
 
@@ -76,11 +77,8 @@ export class FakeContacts {
   private host: ContactsHost | null = null;
   private readonly logger: Logger;
   private readonly entries: OutboxEntry[] = [];
-  private readonly readers = new Map<string, { chat: string; group?: string; phones: Set<string>; t: number; addressing: Addressing; phoneCopy: boolean; deliveredReported: boolean }>();
   private readonly pending = new Map<string, PendingDelivery>();
-  private readonly resendWaiters = new Map<string, Array<(deviceJid: string) => void>>();
-  /** The `count` of every retry receipt the account sent for a message, in order. */
-  private readonly retryRequests = new Map<string, number[]>();
+  private readonly sent: SentMessages;
   private readonly activity = new AccountActivity({
     record: (entry) => this.record(entry),
     chatOf: (jid) => this.chatOf(jid),
@@ -95,6 +93,12 @@ export class FakeContacts {
   ) {
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.groupsState = new FakeGroups(book);
+    this.sent = new SentMessages({
+      book,
+      sendToAccount: (node) => this.sendToAccount(node),
+      logger: this.logger,
+      readAfterMs: options.readAfterMs ?? null,
+    });
   }
 
   static async open(options: FakeContactsOptions): Promise<FakeContacts> {
@@ -123,17 +127,17 @@ export class FakeContacts {
 
   /** How often the account asked for a message it could not decrypt: the count of each of its retry receipts. */
   retryCountsOf(id: string): number[] {
-    return [...(this.retryRequests.get(id) ?? [])];
+    return this.sent.retryCountsOf(id);
   }
 
   /** True when the account's own phone could read its copy of a message the account sent (so it shows there too). */
   copiedToPhone(id: string): boolean {
-    return this.readers.get(id)?.phoneCopy ?? false;
+    return this.sent.copiedToPhone(id);
   }
 
   /** Phones of the contacts that could read a message the account sent. */
   readBy(id: string): string[] {
-    return [...(this.readers.get(id)?.phones ?? [])];
+    return this.sent.readBy(id);
   }
 
   groups(): GroupState[] {
@@ -209,47 +213,15 @@ export class FakeContacts {
 
   /** The contact who received `id` reads it (or plays it, for voice notes). */
   markRead(id: string, type: 'read' | 'played' = 'read'): void {
-    const read = this.readers.get(id);
-    if (!read) throw new DeliveryError(`No contact received a message ${id}.`);
-    // A device reports a message delivered before it reports it read or played.
-    this.confirmDelivery(id);
-    for (const phone of read.phones) this.sendReceipt(phone, id, type);
-  }
-
-  /** The devices that could read `id` confirm its delivery, once. */
-  private confirmDelivery(id: string): void {
-    const read = this.readers.get(id);
-    if (!read || read.deliveredReported) return;
-    read.deliveredReported = true;
-    for (const phone of read.phones) this.sendReceipt(phone, id, 'delivered');
+    this.sent.markRead(id, type);
   }
 
   /**
    * A contact's companion device (device 3 by default) could not decrypt `id` and asks the account
    * to send it again. Resolves with true once the resend reached that device.
    */
-  async requestRetry(id: string, options: { addressing?: Addressing; device?: number; phone?: string; timeoutMs?: number } = {}): Promise<boolean> {
-    const read = this.readers.get(id);
-    const phone = options.phone ?? [...(read?.phones ?? [])][0];
-    const contact = phone ? this.book.byPhone(phone) : undefined;
-    if (!contact || !read) throw new DeliveryError(`No contact received a message ${id}.`);
-    const device = options.device ?? 3;
-    const peer = contact.device(device);
-    const deviceJid = contact.deviceJid(device, options.addressing ?? read.addressing);
-    const receipt = retryReceipt(id, deviceJid, peer.registrationId, read.t, read.group);
-    await this.book.save();
-    const arrived = new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), options.timeoutMs ?? 10_000);
-      const waiters = this.resendWaiters.get(id) ?? [];
-      waiters.push((jid) => {
-        if (jid !== deviceJid) return;
-        clearTimeout(timer);
-        resolve(true);
-      });
-      this.resendWaiters.set(id, waiters);
-    });
-    this.sendToAccount(receipt);
-    return arrived;
+  requestRetry(id: string, options: { addressing?: Addressing; device?: number; phone?: string; timeoutMs?: number } = {}): Promise<boolean> {
+    return this.sent.requestRetry(id, options);
   }
 
   groupAdd(group: string, phones: string[]): void {
@@ -390,10 +362,7 @@ export class FakeContacts {
   /** Receipts the account sends: delivery of what contacts wrote (resolves `deliver`), or read receipts. */
   private onAccountReceipt(node: BinaryNode): boolean {
     const id = node.attrs.id ?? '';
-    if (node.attrs.type === 'retry') {
-      const count = Number(Array.isArray(node.content) ? node.content.find((part) => part.tag === 'retry')?.attrs.count : undefined);
-      this.retryRequests.set(id, [...(this.retryRequests.get(id) ?? []), Number.isFinite(count) ? count : 0]);
-    }
+    if (node.attrs.type === 'retry') this.sent.noteRetryRequest(node);
     const pending = this.pending.get(id);
     if (pending) {
       if (node.attrs.type === 'retry') pending.reject(new DeliveryError(`The account could not decrypt message ${id} and asked for it again.`));
@@ -422,52 +391,24 @@ export class FakeContacts {
     const sender = link.lidDeviceJid ?? `${account.lid}:${account.device}@lid`;
     const sent = await decryptSend(node, { book: this.book, groups: this.groupsState, phone: this.phoneOf(account), sender });
     await this.book.save();
-    for (const deviceJid of sent.devices) for (const waiter of this.resendWaiters.get(sent.id) ?? []) waiter(deviceJid);
+    this.sent.reached(sent.id, sent.devices);
     if (sent.resend || !sent.content) return true;
     const fields = await outboxFields(sent.content, this.options.downloadMedia).catch((error: unknown) => {
       this.logger.warn({ err: error, id: sent.id }, 'fake contacts: could not read the media the account sent');
       return { type: 'other' };
     });
     const addressing: Addressing = jidDecode(node.attrs.to ?? '')?.server === 'lid' ? 'lid' : 'pn';
-    this.readers.set(sent.id, {
+    this.sent.remember(sent.id, {
       chat: sent.chat,
       ...(sent.group ? { group: sent.group } : {}),
       phones: sent.readBy,
       t: Math.floor(Date.now() / 1000),
       addressing,
       phoneCopy: sent.phoneCopy,
-      deliveredReported: false,
     });
     this.history.put({ key: { remoteJid: sent.chat, fromMe: true, id: sent.id }, message: sent.content } as WAMessage);
     if (fields && !this.entries.some((entry) => entry.id === sent.id)) this.record({ id: sent.id, to: sent.chat, ...fields });
-    // The server acknowledges first (the router does, once this returns); receipts come after.
-    setTimeout(() => {
-      this.confirmDelivery(sent.id);
-      if (this.options.readAfterMs !== null && this.options.readAfterMs !== undefined) {
-        setTimeout(() => this.markReadQuietly(sent.id), this.options.readAfterMs).unref();
-      }
-    }, 0).unref();
     return true;
-  }
-
-  private markReadQuietly(id: string): void {
-    try {
-      this.markRead(id);
-    } catch (error) {
-      this.logger.debug({ err: error, id }, 'fake contacts: nothing to mark read');
-    }
-  }
-
-  private sendReceipt(phone: string, id: string, type: 'delivered' | 'read' | 'played'): void {
-    const read = this.readers.get(id);
-    const contact = this.book.byPhone(phone);
-    if (!read || !contact) return;
-    const jid = read.group ? contact.lidJid : contact.userJid(read.addressing);
-    try {
-      this.sendToAccount(contactReceipt(jid, [id], type, read.group));
-    } catch (error) {
-      this.logger.debug({ err: error, id }, 'fake contacts: receipt not sent, no account connected');
-    }
   }
 
   private record(entry: Omit<OutboxEntry, 'sent_at'>): void {
