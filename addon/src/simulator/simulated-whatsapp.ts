@@ -141,7 +141,9 @@ export class SimulatedWhatsApp {
     }
   }
 
-  outbox(): OutboxEntry[] {
+  /** What the contacts decrypted, including everything the add-on handed to WhatsApp before this call. */
+  async outbox(): Promise<OutboxEntry[]> {
+    await this.contacts.settle();
     return this.contacts.outbox();
   }
 

@@ -161,8 +161,8 @@ export function simulatorRoutes(simulator: SimulatedWhatsApp): Router {
     }
   });
 
-  router.get('/v1/simulator/outbox', (_req, res) => {
-    res.json({ messages: simulator.outbox() });
+  router.get('/v1/simulator/outbox', async (_req, res) => {
+    res.json({ messages: await simulator.outbox() });
   });
 
   router.post('/v1/simulator/disconnect', async (req, res) => {
