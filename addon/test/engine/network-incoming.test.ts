@@ -59,7 +59,7 @@ describe('incoming messages of every kind through the real engine on the fake ne
     }
   });
 
-  it('a location, a contact card and a poll', async () => {
+  it('a location, a contact card, a poll and other content', async () => {
     const location = await net.waitForMessage(
       await net.contacts.deliver({ from: `+${ALICE}`, kind: 'location', location: { latitude: 52.52, longitude: 13.405, name: 'Home', address: 'Street 1' } }),
     );
@@ -70,6 +70,8 @@ describe('incoming messages of every kind through the real engine on the fake ne
     assert.equal(contact.contact?.phone, '+4915112345678');
     const poll = await net.waitForMessage(await net.contacts.deliver({ from: `+${ALICE}`, kind: 'poll', poll: { question: 'Dinner?', options: ['Pizza', 'Pasta'], multiple: false } }));
     assert.deepEqual(poll.poll, { question: 'Dinner?', options: ['Pizza', 'Pasta'], multiple: false });
+    const other = await net.waitForMessage(await net.contacts.deliver({ from: `+${ALICE}`, kind: 'other', text: 'Barbecue' }));
+    assert.equal(other.kind, 'other', 'content the journal has no kind for (a calendar event) still arrives');
   });
 
   it('a reaction, a reply and an edit and delete refer to the messages they change', async () => {
