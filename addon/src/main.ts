@@ -24,7 +24,13 @@ import { Session } from './session/session.js';
 import { SimulatedWhatsApp } from './simulator/simulated-whatsapp.js';
 import { loadSettings, SettingsError } from './settings.js';
 import { StorageHealth } from './util/storage-health.js';
+import { StopSignals } from './util/stop-signals.js';
 
+/**
+ * How long a stop may take before the process gives up flushing and exits 1. In the container the
+ * stop signal goes straight to this process (S6_CMD_RECEIVE_SIGNALS in the Dockerfile) and Docker
+ * waits the add-on's `timeout` (config.yaml) before SIGKILL, so this must stay well below that.
+ */
 const SHUTDOWN_DEADLINE_MS = 4_500;
 
 function packageVersion(): string {
@@ -54,6 +60,8 @@ function listen(app: RequestListener, port: number, host: string): Promise<Serve
 }
 
 async function main(): Promise<void> {
+  // Listening before anything else: a stop signal during startup must not kill the process mid-write.
+  const stopSignals = new StopSignals();
   let settings;
   try {
     settings = loadSettings();
@@ -65,6 +73,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(settings.logLevel);
+  stopSignals.useLogger(logger);
   const version = packageVersion();
   await mkdir(settings.dataDir, { recursive: true });
 
@@ -194,10 +203,8 @@ async function main(): Promise<void> {
   const discovery = settings.supervisor ? new SupervisorDiscovery(settings.supervisor, settings.port, logger.child({ module: 'discovery' })) : null;
   void discovery?.announce(apiKey);
 
-  let stopping = false;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
+  // StopSignals calls this once, however many signals arrive.
+  const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
     logger.info({ signal }, 'shutting down');
     const deadline = setTimeout(() => {
       logger.error('shutdown took too long; exiting anyway');
@@ -218,8 +225,7 @@ async function main(): Promise<void> {
     logger.info('stopped');
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  stopSignals.onStop(shutdown);
 }
 
 main().catch((err: unknown) => {
