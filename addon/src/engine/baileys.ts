@@ -256,6 +256,9 @@ class BaileysConnection implements EngineConnection {
       getMessage: async (key) => messages.getMessageContent(key),
       cachedGroupMetadata: async (jid) => this.groupMetadata.get(jid),
       msgRetryCounterCache: this.shared.caches.msgRetryCounter,
+      // Baileys' own per-socket retry manager would overwrite the shared counts on every connection;
+      // our message store answers retries instead.
+      enableRecentMessageCache: false,
       userDevicesCache: this.shared.caches.userDevices,
       connectTimeoutMs,
       ...(this.options.waWebSocketUrl ? { waWebSocketUrl: this.options.waWebSocketUrl } : {}),

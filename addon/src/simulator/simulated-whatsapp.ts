@@ -67,12 +67,14 @@ export class SimulatedWhatsApp {
       qrRefCount: settings.qrCodes,
     });
     const media = await MediaHost.start({ dir: join(settings.dataDir, 'media'), logger: logger.child({ component: 'media-host' }) });
+    // The sender's phone, asked to upload expired media again.
     const mediaRetries = new MediaRetryDesk(media, logger);
     const contacts = await FakeContacts.open({
       dataDir: join(settings.dataDir, 'contacts'),
       logger: logger.child({ component: 'contacts' }),
       uploadMedia: (bytes, mediaType) => media.uploadMedia(bytes, mediaType),
       downloadMedia: (reference) => media.downloadMedia(reference),
+      rememberMedia: (messageId, sent) => mediaRetries.remember(messageId, sent),
       readAfterMs: settings.readAfterMs,
     });
     registerMediaConn(network.router, media);

@@ -157,11 +157,6 @@ describe('A11 on the fake network: retry counts survive a reconnect', () => {
 
   it(
     'the second request for an undecryptable message, on a new connection, counts 2',
-    {
-      todo:
-        'Baileys counts retries in a MessageRetryManager of its own, made per socket (enableRecentMessageCache defaults to true), ' +
-        'and copies that count over the shared msgRetryCounterCache: the count starts at 1 again on every connection',
-    },
     async () => {
       // Before: each socket had its own counter, so a message that can never be decrypted was asked
       // for again without end, one round per reconnect.
