@@ -107,7 +107,10 @@ def class_sources(path: Path) -> dict[str, str]:
     }
 
 
-FLOWS = class_sources(INTEGRATION / "config_flow.py")
+FLOWS = {
+    **class_sources(INTEGRATION / "config_flow.py"),
+    **class_sources(INTEGRATION / "recipient_flow.py"),
+}
 # Each flow and the part of strings.json that holds its texts.
 FLOW_STRINGS = [
     pytest.param(FLOWS["WhatsAppConfigFlow"], STRINGS["config"], id="config"),

@@ -15,19 +15,16 @@ from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
     ConfigEntry,
-    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryFlow,
     OptionsFlow,
-    SubentryFlowResult,
 )
-from homeassistant.const import CONF_API_KEY, CONF_NAME, CONF_URL
+from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
-    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -41,8 +38,6 @@ from yarl import URL
 from .api import (
     DEFAULT_PORT,
     Account,
-    ApiErrorCode,
-    Group,
     Session,
     SessionState,
     WhatsAppApiError,
@@ -51,14 +46,16 @@ from .api import (
     WhatsAppError,
 )
 from .const import (
+    CONF_ACCEPT_FROM,
     CONF_MEDIA_FOLDER,
     CONF_PHONE_NUMBER,
-    CONF_RECIPIENT,
     DEFAULT_MEDIA_FOLDER,
     DOMAIN,
     SUBENTRY_RECIPIENT,
+    AcceptFrom,
     phone_from_jid,
 )
+from .recipient_flow import RecipientSubentryFlow
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -104,16 +101,18 @@ PHONE_NUMBER_SCHEMA = probatio.Schema(
         )
     }
 )
-PERSON_SCHEMA = probatio.Schema(
+OPTIONS_SCHEMA = probatio.Schema(
     {
-        probatio.Required(CONF_NAME): TextSelector(),
-        probatio.Required(CONF_PHONE_NUMBER): TextSelector(
-            TextSelectorConfig(type=TextSelectorType.TEL)
+        probatio.Required(CONF_MEDIA_FOLDER): TextSelector(),
+        probatio.Required(CONF_ACCEPT_FROM): SelectSelector(
+            SelectSelectorConfig(
+                options=[choice.value for choice in AcceptFrom],
+                translation_key=CONF_ACCEPT_FROM,
+                mode=SelectSelectorMode.LIST,
+            )
         ),
     }
 )
-CONF_GROUP = "group"
-OPTIONS_SCHEMA = probatio.Schema({probatio.Required(CONF_MEDIA_FOLDER): TextSelector()})
 
 
 class PairingOutcome(StrEnum):
@@ -592,16 +591,21 @@ class WhatsAppConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class WhatsAppOptionsFlow(OptionsFlow):
-    """Where downloaded media goes."""
+    """Where downloaded media goes, and whose messages fire events."""
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask for the folder inside the media folder."""
+        """Ask for the folder inside the media folder and whose messages count."""
         errors: dict[str, str] = {}
         if user_input is not None:
             if folder := normalize_media_folder(user_input[CONF_MEDIA_FOLDER]):
-                return self.async_create_entry(data={CONF_MEDIA_FOLDER: folder})
+                return self.async_create_entry(
+                    data={
+                        CONF_MEDIA_FOLDER: folder,
+                        CONF_ACCEPT_FROM: user_input[CONF_ACCEPT_FROM],
+                    }
+                )
             errors[CONF_MEDIA_FOLDER] = "invalid_media_folder"
         return self.async_show_form(
             step_id="init",
@@ -611,110 +615,14 @@ class WhatsAppOptionsFlow(OptionsFlow):
                 or {
                     CONF_MEDIA_FOLDER: self.config_entry.options.get(
                         CONF_MEDIA_FOLDER, DEFAULT_MEDIA_FOLDER
-                    )
+                    ),
+                    CONF_ACCEPT_FROM: self.config_entry.options.get(
+                        CONF_ACCEPT_FROM, AcceptFrom.EVERYONE
+                    ),
                 },
             ),
             errors=errors,
         )
-
-
-class RecipientSubentryFlow(ConfigSubentryFlow):
-    """Add a person or group that notifications go to."""
-
-    def __init__(self) -> None:
-        """Start without the account's groups; they are fetched when offered."""
-        self._groups: dict[str, Group] = {}
-
-    def _client(self) -> WhatsAppClient:
-        entry: WhatsAppConfigEntry = self._get_entry()
-        if entry.state is not ConfigEntryState.LOADED:
-            # Numbers and groups can only be looked up through a running entry.
-            raise AbortFlow("entry_not_loaded")
-        return entry.runtime_data.client
-
-    def _abort_if_recipient_exists(self, jid: str) -> None:
-        if any(sub.unique_id == jid for sub in self._get_entry().subentries.values()):
-            raise AbortFlow("already_configured")
-
-    async def async_step_user(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """Choose between a person and a group."""
-        # Say at once when nothing can be looked up, not after the user typed.
-        self._client()
-        return self.async_show_menu(step_id="user", menu_options=["person", "group"])
-
-    async def async_step_person(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """Ask for a name and phone number, and check the number uses WhatsApp."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            try:
-                check = await self._client().check_number(user_input[CONF_PHONE_NUMBER])
-            except WhatsAppApiError as err:
-                if err.code != ApiErrorCode.INVALID_PHONE_NUMBER:
-                    raise _lookup_failed(err) from err
-                errors[CONF_PHONE_NUMBER] = "invalid_phone_number"
-            except WhatsAppError as err:
-                raise _lookup_failed(err) from err
-            else:
-                if check.exists and check.jid:
-                    self._abort_if_recipient_exists(check.jid)
-                    return self.async_create_entry(
-                        title=user_input[CONF_NAME].strip() or check.phone,
-                        data={CONF_RECIPIENT: check.phone},
-                        unique_id=check.jid,
-                    )
-                errors[CONF_PHONE_NUMBER] = "not_on_whatsapp"
-        return self.async_show_form(
-            step_id="person",
-            data_schema=self.add_suggested_values_to_schema(PERSON_SCHEMA, user_input),
-            errors=errors,
-        )
-
-    async def async_step_group(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """Offer the account's groups."""
-        if user_input is not None:
-            group = self._groups[user_input[CONF_GROUP]]
-            self._abort_if_recipient_exists(group.jid)
-            return self.async_create_entry(
-                title=group.subject,
-                data={CONF_RECIPIENT: group.jid},
-                unique_id=group.jid,
-            )
-        try:
-            groups = await self._client().groups()
-        except WhatsAppError as err:
-            raise _lookup_failed(err) from err
-        if not groups:
-            return self.async_abort(reason="no_groups")
-        self._groups = {group.jid: group for group in groups}
-        options = [
-            SelectOptionDict(value=group.jid, label=group.subject)
-            for group in sorted(groups, key=lambda group: group.subject)
-        ]
-        return self.async_show_form(
-            step_id="group",
-            data_schema=probatio.Schema(
-                {
-                    probatio.Required(CONF_GROUP): SelectSelector(
-                        SelectSelectorConfig(
-                            options=options, mode=SelectSelectorMode.DROPDOWN
-                        )
-                    )
-                }
-            ),
-        )
-
-
-def _lookup_failed(err: WhatsAppError) -> AbortFlow:
-    """End a recipient flow that cannot ask WhatsApp, saying why."""
-    if isinstance(err, WhatsAppApiError) and err.code == ApiErrorCode.NOT_CONNECTED:
-        return AbortFlow("not_connected")
-    return AbortFlow("cannot_connect")
 
 
 _NEXT_STEP_AFTER = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from enum import StrEnum
 import logging
 from typing import Final
 
@@ -24,6 +25,17 @@ SUBENTRY_RECIPIENT: Final = "recipient"
 # How a group jid ends; a person's ends in `@s.whatsapp.net` or `@lid`.
 GROUP_SUFFIX: Final = "@g.us"
 CONF_RECIPIENT: Final = "recipient"
+# The conversation agent that answers a recipient's chat; absent or empty = off.
+CONF_CONVERSATION_AGENT: Final = "conversation_agent"
+CONF_ACCEPT_FROM: Final = "accept_from"
+
+
+class AcceptFrom(StrEnum):
+    """Whose messages fire events, commands and the event entity."""
+
+    EVERYONE = "everyone"
+    RECIPIENTS = "recipients"
+
 
 EVENT_MESSAGE_RECEIVED: Final = "whatsapp_bridge_message_received"
 EVENT_MESSAGE_SENT: Final = "whatsapp_bridge_message_sent"
@@ -33,6 +45,8 @@ EVENT_MESSAGE_STATUS: Final = "whatsapp_bridge_message_status"
 ATTR_ENTRY_ID: Final = "entry_id"
 ATTR_COMMAND: Final = "command"
 ATTR_ARGS: Final = "args"
+# True on a received message that a conversation agent answers.
+ATTR_ASSIST: Final = "assist"
 
 # Fields of the actions and of the legacy notify service's `data`.
 ATTR_TARGET: Final = "target"
@@ -52,6 +66,7 @@ ATTR_MESSAGE_ID: Final = "message_id"
 ATTR_MESSAGE_IDS: Final = "message_ids"
 ATTR_EMOJI: Final = "emoji"
 ATTR_PHONE: Final = "phone"
+ATTR_TIMEOUT: Final = "timeout"
 
 
 def signal_message_received(entry_id: str) -> str:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .api import (
     EventPage,
@@ -16,19 +15,9 @@ from .api import (
     WhatsAppClient,
     WhatsAppError,
 )
-from .const import (
-    ATTR_ARGS,
-    ATTR_COMMAND,
-    ATTR_ENTRY_ID,
-    DOMAIN,
-    EVENT_COMMAND,
-    EVENT_MESSAGE_RECEIVED,
-    EVENT_MESSAGE_SENT,
-    EVENT_MESSAGE_STATUS,
-    LOGGER,
-    signal_message_received,
-)
+from .const import ATTR_ENTRY_ID, DOMAIN, EVENT_MESSAGE_STATUS, LOGGER
 from .cursor import StoredCursor, async_position_before, cursor_store
+from .incoming import IncomingMessages
 from .issues import (
     async_clear_listener_failing,
     async_report_events_lost,
@@ -54,20 +43,6 @@ FAILURES_BEFORE_ISSUE: Final = 5
 # While catching up on full pages the position is written at most this often;
 # a crash then repeats at most these seconds of events, never skips one.
 CATCH_UP_SAVE_DELAY: Final = 5.0
-
-
-def parse_command(message: dict[str, Any]) -> tuple[str, list[str]] | None:
-    """Split `/name arg1 arg2` into the command's name and its arguments.
-
-    The name is lower-cased: phone keyboards like to capitalise the first word.
-    """
-    text = message.get("text")
-    if message.get("kind") != "text" or not isinstance(text, str):
-        return None
-    if not text.startswith("/") or len(text) < 2 or text[1].isspace():
-        return None
-    name, *args = text[1:].split()
-    return name.lower(), args
 
 
 class WhatsAppEventListener:
@@ -100,6 +75,7 @@ class WhatsAppEventListener:
         self.reachable = True
         self.failures = 0
         self._task: asyncio.Task[None] | None = None
+        self.incoming = IncomingMessages(hass, entry, client, coordinator.account_jid)
 
     async def async_start(self) -> None:
         """Resume after the last event fired before and start polling."""
@@ -119,6 +95,7 @@ class WhatsAppEventListener:
                 await self._task
             self._task = None
         async_clear_listener_failing(self._hass, self._entry.entry_id)
+        self.incoming.asks.async_cancel_all()
         try:
             await self._async_save_cursor()
         except Exception:  # noqa: BLE001 - unloading must not fail over this
@@ -291,7 +268,7 @@ class WhatsAppEventListener:
         """
         match event.type:
             case JournalEventType.MESSAGE:
-                self._fire_message(event.data)
+                self.incoming.handle(event.data)
             case JournalEventType.MESSAGE_STATUS:
                 self._hass.bus.async_fire(
                     EVENT_MESSAGE_STATUS,
@@ -300,22 +277,6 @@ class WhatsAppEventListener:
             case JournalEventType.CONNECTION:
                 return True
         return False
-
-    @callback
-    def _fire_message(self, message: dict[str, Any]) -> None:
-        payload = {**message, ATTR_ENTRY_ID: self._entry.entry_id}
-        if message.get("from_me"):
-            self._hass.bus.async_fire(EVENT_MESSAGE_SENT, payload)
-        else:
-            self._hass.bus.async_fire(EVENT_MESSAGE_RECEIVED, payload)
-            async_dispatcher_send(
-                self._hass, signal_message_received(self._entry.entry_id), message
-            )
-        if (command := parse_command(message)) is not None:
-            name, args = command
-            self._hass.bus.async_fire(
-                EVENT_COMMAND, {**payload, ATTR_COMMAND: name, ATTR_ARGS: args}
-            )
 
     @callback
     def _report_lost_events(self, lost: int) -> None:

@@ -45,6 +45,7 @@ from .const import (
     ATTR_QUESTION,
     ATTR_REPLY_TO,
     ATTR_TARGET,
+    ATTR_TIMEOUT,
     CONF_MEDIA_FOLDER,
     DEFAULT_MEDIA_FOLDER,
     DOMAIN,
@@ -78,10 +79,13 @@ SERVICE_SET_PRESENCE: Final = "set_presence"
 SERVICE_GET_GROUPS: Final = "get_groups"
 SERVICE_CHECK_NUMBER: Final = "check_number"
 SERVICE_DOWNLOAD_MEDIA: Final = "download_media"
+SERVICE_ASK: Final = "ask"
 
 # WhatsApp's limits for polls.
 POLL_MIN_OPTIONS: Final = 2
 POLL_MAX_OPTIONS: Final = 12
+# How long `ask` may wait for a vote: a day; a restart ends any wait anyway.
+ASK_MAX_SECONDS: Final = 86400
 # Characters of a received message's id that are kept in its file name.
 UNSAFE_FILENAME_CHARACTERS: Final = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -163,6 +167,17 @@ SEND_POLL_SCHEMA: Final = probatio.Schema(
         probatio.Required(ATTR_QUESTION): cv.string,
         probatio.Required(ATTR_OPTIONS): STRINGS,
         probatio.Optional(ATTR_MULTIPLE, default=False): cv.boolean,
+    }
+)
+ASK_SCHEMA: Final = probatio.Schema(
+    {
+        **ENTRY_FIELD,
+        probatio.Required(ATTR_TARGET): cv.string,
+        probatio.Required(ATTR_QUESTION): cv.string,
+        probatio.Required(ATTR_OPTIONS): STRINGS,
+        probatio.Required(ATTR_TIMEOUT): probatio.All(
+            probatio.Coerce(float), probatio.Range(min=1, max=ASK_MAX_SECONDS)
+        ),
     }
 )
 SEND_REACTION_SCHEMA: Final = probatio.Schema(
@@ -282,7 +297,8 @@ async def _async_send_location(call: ServiceCall) -> ServiceResponse:
     return _messages_response(call, sent)
 
 
-async def _async_send_poll(call: ServiceCall) -> ServiceResponse:
+def _poll_options(call: ServiceCall) -> tuple[str, ...]:
+    """Return a poll's options, refusing what WhatsApp would not show."""
     options = [option.strip() for option in call.data[ATTR_OPTIONS]]
     if (
         not POLL_MIN_OPTIONS <= len(options) <= POLL_MAX_OPTIONS
@@ -297,15 +313,30 @@ async def _async_send_poll(call: ServiceCall) -> ServiceResponse:
                 "max": str(POLL_MAX_OPTIONS),
             },
         )
+    return tuple(options)
+
+
+async def _async_send_poll(call: ServiceCall) -> ServiceResponse:
     poll = Poll(
         question=call.data[ATTR_QUESTION],
-        options=tuple(options),
+        options=_poll_options(call),
         multiple=call.data[ATTR_MULTIPLE],
     )
     sent = await async_send(
         call.hass, _client(call), call.data[ATTR_TARGET], Outgoing(poll=poll)
     )
     return _messages_response(call, sent)
+
+
+async def _async_ask(call: ServiceCall) -> ServiceResponse:
+    """Send a one-choice poll and answer with its first vote, or None in time."""
+    poll = Poll(question=call.data[ATTR_QUESTION], options=_poll_options(call))
+    entry = _entry(call)
+    client = loaded_client(entry)
+    result = await entry.runtime_data.listener.incoming.asks.async_ask(
+        call.hass, client, call.data[ATTR_TARGET], poll, call.data[ATTR_TIMEOUT]
+    )
+    return result.as_response()
 
 
 async def _async_send_reaction(call: ServiceCall) -> None:
@@ -462,6 +493,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
     for service, handler, schema in (
         (SERVICE_GET_GROUPS, _async_get_groups, GET_GROUPS_SCHEMA),
         (SERVICE_CHECK_NUMBER, _async_check_number, CHECK_NUMBER_SCHEMA),
+        (SERVICE_ASK, _async_ask, ASK_SCHEMA),
     ):
         hass.services.async_register(
             DOMAIN, service, handler, schema, SupportsResponse.ONLY
