@@ -35,15 +35,11 @@ import { companionBrowser, requestConfirmedPairingCode } from './pairing.js';
 import { ServerAcks, watchServerAcks } from './server-acks.js';
 import { acknowledgeStatusesUnopened } from './status-broadcasts.js';
 import { WaVersionSource, type VersionFetcher } from './wa-version.js';
-import {
-  normaliseGroupParticipants,
-  normaliseGroupUpdate,
-  normaliseMessage,
-  normaliseReceipt,
-  phoneOfJid,
-  type GroupParticipantsUpdate,
-  type NormaliseContext,
-} from './normalise.js';
+import { phoneOfJid } from './jid-identities.js';
+import { normaliseMessage } from './normalise.js';
+import type { NormaliseContext } from './normalise-context.js';
+import { normaliseGroupParticipants, normaliseGroupUpdate, type GroupParticipantsUpdate } from './normalise-groups.js';
+import { normaliseReceipt } from './normalise-receipts.js';
 import {
   EngineRequestError,
   type Account,

@@ -3,6 +3,9 @@
  * the event queue for long nor outlive the connection that started them.
  */
 
+/** How long one look-up made while normalising (a LID's phone number, a group's subject) may take. */
+export const LOOKUP_TIMEOUT_MS = 5_000;
+
 /**
  * Resolves with `fallback` when `promise` rejects, takes longer than `ms`, or `abandon` fires first.
  * Nothing stays attached to `abandon` once the race is settled: a connection makes one look-up per

@@ -24,10 +24,11 @@ import { pino, type Logger } from 'pino';
 
 import { openMessageStore, type MessageStore } from '../../src/auth/message-store.js';
 import { BaileysMessenger } from '../../src/engine/baileys-messenger.js';
-import { normaliseMessage, staticNormaliseContext } from '../../src/engine/normalise.js';
+import { normaliseMessage } from '../../src/engine/normalise.js';
 import { EngineRequestError, type OutgoingContent, type OutgoingMessage } from '../../src/engine/types.js';
 import { buildIncomingMessage } from '../../src/engine/wa-message-builder.js';
 import type { MessageData } from '../../src/journal/types.js';
+import { staticNormaliseContext } from './static-normalise-context.js';
 
 const OWN = '15550000001@s.whatsapp.net';
 const ALICE = '4917612345678@s.whatsapp.net';

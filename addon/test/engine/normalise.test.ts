@@ -5,15 +5,11 @@ import { describe, it } from 'node:test';
 import { decryptPollVote, proto, type WAMessage, type WAMessageKey } from 'baileys';
 
 import type { MessageData } from '../../src/journal/types.js';
-import {
-  normaliseGroupParticipants,
-  normaliseGroupUpdate,
-  normaliseMessage,
-  normaliseReceipt,
-  phoneFromVcard,
-  staticNormaliseContext,
-  type NormaliseContext,
-} from '../../src/engine/normalise.js';
+import { phoneFromVcard } from '../../src/engine/message-content.js';
+import { normaliseMessage } from '../../src/engine/normalise.js';
+import type { NormaliseContext } from '../../src/engine/normalise-context.js';
+import { normaliseGroupParticipants, normaliseGroupUpdate } from '../../src/engine/normalise-groups.js';
+import { normaliseReceipt } from '../../src/engine/normalise-receipts.js';
 import { encryptPollVote } from '../../src/engine/poll-crypto.js';
 import {
   buildIncomingMessage,
@@ -21,6 +17,8 @@ import {
   IncomingSpecError,
   type IncomingSpec,
 } from '../../src/engine/wa-message-builder.js';
+
+import { staticNormaliseContext } from './static-normalise-context.js';
 
 const OWN = '15550000001@s.whatsapp.net';
 const OWN_LID = '90000000000001@lid';
