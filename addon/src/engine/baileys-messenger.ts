@@ -199,8 +199,18 @@ export class BaileysMessenger implements Messenger {
 
   async delete(chat: string, messageId: string): Promise<void> {
     const socket = this.requireOpen();
+    // WhatsApp takes a revoke for any id, so an unknown one would "succeed" and delete nothing. Deleting
+    // for everyone is allowed for about two days, well within what the message store keeps.
+    const key = this.known(chat, messageId)?.key;
+    if (!key) {
+      throw new EngineRequestError(
+        404,
+        'message_not_found',
+        `Message ${messageId} is not one this account sent or received in that chat recently, so it cannot be deleted.`,
+      );
+    }
     // Group admins may delete other people's messages too, so a known foreign key is used as it is.
-    const sent = await socket.sendMessage(chat, { delete: this.keyOf(chat, messageId, true) });
+    const sent = await socket.sendMessage(chat, { delete: key });
     if (sent?.key.id) this.deps.messages.put(sent);
   }
 
