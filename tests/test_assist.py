@@ -12,6 +12,7 @@ from homeassistant.components.homeassistant.exposed_entities import (
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import Context
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import intent
 from homeassistant.setup import async_setup_component
 import pytest
@@ -282,3 +283,51 @@ async def test_commands_and_media_are_not_for_the_agent(
     await asyncio.sleep(QUIET_SECONDS)
     assert hass.states.is_state(HEATING, STATE_OFF)
     assert await answers(outbox, ALICE_JID) == []
+
+
+async def test_an_agent_is_chosen_when_adding_and_changed_later(
+    hass: HomeAssistant,
+    heating: None,
+    shared_entry: MockConfigEntry,
+    shared_addon: Addon,
+    outbox: Outbox,
+) -> None:
+    """The person and group steps offer the agent; reconfigure sets and clears it."""
+    flow = await hass.config_entries.subentries.async_init(
+        (shared_entry.entry_id, "recipient"), context={"source": "user"}
+    )
+    flow = await hass.config_entries.subentries.async_configure(
+        flow["flow_id"], {"next_step_id": "group"}
+    )
+    assert "conversation_agent" in flow["data_schema"].schema
+    flow = await hass.config_entries.subentries.async_init(
+        (shared_entry.entry_id, "recipient"), context={"source": "user"}
+    )
+    flow = await hass.config_entries.subentries.async_configure(
+        flow["flow_id"], {"next_step_id": "person"}
+    )
+    flow = await hass.config_entries.subentries.async_configure(
+        flow["flow_id"], {"name": "Alice", "phone_number": ALICE}
+    )
+    assert flow["type"] is FlowResultType.CREATE_ENTRY
+    (subentry,) = shared_entry.subentries.values()
+    assert dict(subentry.data) == {"recipient": ALICE}
+
+    for agent, expected in (
+        (BUILT_IN_AGENT, {"recipient": ALICE, "conversation_agent": BUILT_IN_AGENT}),
+        ("", {"recipient": ALICE}),
+    ):
+        flow = await shared_entry.start_subentry_reconfigure_flow(
+            hass, subentry.subentry_id
+        )
+        assert flow["step_id"] == "reconfigure"
+        flow = await hass.config_entries.subentries.async_configure(
+            flow["flow_id"], {"conversation_agent": agent}
+        )
+        assert flow["reason"] == "reconfigure_successful"
+        assert dict(shared_entry.subentries[subentry.subentry_id].data) == expected
+        if agent:
+            # The next message is answered, without a reload.
+            await shared_addon.incoming(text="turn on the heating")
+            await wait_until(lambda: answers(outbox, ALICE_JID), what="the answer")
+            assert hass.states.is_state(HEATING, STATE_ON)

@@ -40,6 +40,7 @@ async def _use(hass: HomeAssistant, blueprint: str, inputs: dict[str, Any]) -> N
 
 def test_every_blueprint_is_tested() -> None:
     assert sorted(p.name for p in BLUEPRINTS.glob("*.yaml")) == [
+        "ask.yaml",  # in test_blueprint_ask.py
         "command.yaml",
         "notify_when.yaml",
     ]
