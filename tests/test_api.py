@@ -283,13 +283,15 @@ async def test_every_kind_of_content_arrives_as_sent(
     sent = [
         await client.send(FAMILY, content, mentions=[PHONE]) for content in contents
     ]
+    reply = await client.send(FAMILY, Text(text="Agreed"), reply_to=sent[0].id)
+    # A reaction names its message itself; WhatsApp has no quote on reactions.
     reaction = await client.send(
         PHONE, Reaction(message_id=sent[0].id, emoji="👍"), reply_to=sent[0].id
     )
 
     messages = await outbox.messages()
-    assert [m["id"] for m in messages] == [m.id for m in [*sent, reaction]]
-    text, document, voice, location, contact, poll, reacted = messages
+    assert [m["id"] for m in messages] == [m.id for m in [*sent, reply, reaction]]
+    text, document, voice, location, contact, poll, replied, reacted = messages
     assert text["text"] == "Hi"
     assert text["to"] == FAMILY
     assert text["mentions"] == [PHONE_JID]
@@ -308,7 +310,8 @@ async def test_every_kind_of_content_arrives_as_sent(
     assert reacted["to"] == PHONE_JID
     assert reacted["emoji"] == "👍"
     assert reacted["message_id"] == sent[0].id
-    assert reacted["reply_to"] == sent[0].id
+    assert replied["reply_to"] == sent[0].id
+    assert "reply_to" not in reacted
     assert sent[0].to == FAMILY
 
 
@@ -319,12 +322,15 @@ async def test_chat_actions_groups_numbers_and_media(
     client = WhatsAppClient(
         shared_addon.url, shared_addon.api_key, async_get_clientsession(hass)
     )
+    question = await shared_addon.incoming(text="Still there?")
     sent = await client.send(PHONE, Text(text="typo"))
     # Written as people write it: the path segment must survive `+` and spaces.
     chat = "+49 176 12345678"
 
     await client.edit_message(chat, sent.id, "fixed")
     await client.delete_message(PHONE_JID, sent.id)
+    await client.mark_read(chat)
+    # Nothing new arrived since: nothing to tell WhatsApp.
     await client.mark_read(chat)
     await client.mark_read(PHONE_JID, ["ABC", "DEF"])
     await client.set_presence(FAMILY, PresenceState.COMPOSING)
@@ -339,13 +345,17 @@ async def test_chat_actions_groups_numbers_and_media(
     ]
     assert messages[0]["text"] == "fixed"
     assert messages[1]["message_id"] == sent.id
-    assert messages[2]["message_ids"] == []
+    assert messages[2]["message_ids"] == [question]
     assert messages[3]["message_ids"] == ["ABC", "DEF"]
     assert messages[4]["state"] == "composing"
 
-    with pytest.raises(WhatsAppApiError) as caught:
+    with pytest.raises(WhatsAppApiError) as edit_refused:
         await client.edit_message(PHONE, "3EB0NOTMINE", "no")
-    assert caught.value.code == ApiErrorCode.MESSAGE_NOT_FOUND
+    with pytest.raises(WhatsAppApiError) as delete_refused:
+        await client.delete_message(PHONE, "3EB0NOTMINE")
+    assert edit_refused.value.code == ApiErrorCode.MESSAGE_NOT_FOUND
+    assert delete_refused.value.code == ApiErrorCode.MESSAGE_NOT_FOUND
+    assert len(await outbox.messages()) == 1 + len(messages), "nothing more was sent"
 
     groups = await client.groups()
     assert {(g.jid, g.subject, g.participants) for g in groups} >= {

@@ -43,6 +43,7 @@ ACTIONS = {
     "get_groups",
     "check_number",
     "download_media",
+    "ask",
 }
 
 # Actions that only answer, and must be asked for their answer.
@@ -70,16 +71,20 @@ async def test_actions_exist_before_any_account(hass: HomeAssistant) -> None:
 
 
 async def test_send_message_to_people_and_groups(
-    hass: HomeAssistant, shared_entry: MockConfigEntry, outbox: Outbox
+    hass: HomeAssistant,
+    shared_addon: Addon,
+    shared_entry: MockConfigEntry,
+    outbox: Outbox,
 ) -> None:
     """One message per target, in order, replying and mentioning as asked."""
+    question = await shared_addon.incoming(chat=FAMILY, text="When do we eat?")
     response = await call(
         hass,
         "send_message",
         {
             "target": [PHONE, FAMILY],
             "message": "Dinner is ready",
-            "reply_to": "3EB0ORIGINAL",
+            "reply_to": question,
             "mentions": [PHONE],
         },
         response=True,
@@ -96,7 +101,7 @@ async def test_send_message_to_people_and_groups(
         (PHONE_JID, "text", "Dinner is ready"),
         (FAMILY, "text", "Dinner is ready"),
     ]
-    assert all(m["reply_to"] == "3EB0ORIGINAL" for m in messages)
+    assert all(m["reply_to"] == question for m in messages)
     assert all(m["mentions"] == [PHONE_JID] for m in messages)
 
 
@@ -174,9 +179,13 @@ async def test_send_poll(
 
 
 async def test_react_edit_delete_read_and_presence(
-    hass: HomeAssistant, shared_entry: MockConfigEntry, outbox: Outbox
+    hass: HomeAssistant,
+    shared_addon: Addon,
+    shared_entry: MockConfigEntry,
+    outbox: Outbox,
 ) -> None:
     """Everything that changes a chat rather than adding a message to it."""
+    question = await shared_addon.incoming(text="Are you home?")
     response = await call(
         hass, "send_message", {"target": PHONE, "message": "Hallo"}, response=True
     )
@@ -192,6 +201,8 @@ async def test_react_edit_delete_read_and_presence(
         {"chat": PHONE, "message_id": sent_id, "message": "Hello"},
     )
     await call(hass, "delete_message", {"chat": PHONE, "message_id": sent_id})
+    await call(hass, "mark_read", {"chat": PHONE})
+    # Nothing arrived unread since: nothing to tell WhatsApp.
     await call(hass, "mark_read", {"chat": PHONE})
     await call(hass, "mark_read", {"chat": PHONE, "message_ids": ["3EB0A", "3EB0B"]})
     await call(hass, "set_presence", {"chat": FAMILY, "state": "recording"})
@@ -209,7 +220,7 @@ async def test_react_edit_delete_read_and_presence(
         "Hello",
     )
     assert (delete["type"], delete["message_id"]) == ("delete", sent_id)
-    assert (read_latest["type"], read_latest["message_ids"]) == ("read", [])
+    assert (read_latest["type"], read_latest["message_ids"]) == ("read", [question])
     assert read["message_ids"] == ["3EB0A", "3EB0B"]
     assert (presence["type"], presence["to"], presence["state"]) == (
         "presence",
