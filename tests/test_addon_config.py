@@ -254,7 +254,8 @@ def test_image_runs_the_tested_service_and_checks_its_health() -> None:
     assert re.search(r"^HEALTHCHECK .*/health", dockerfile, re.MULTILINE | re.DOTALL)
     assert 'CMD ["node", "dist/src/main.js"]' in dockerfile
     package = json.loads((ADDON / "package.json").read_text(encoding="utf-8"))
-    assert package["scripts"]["start"] == "node dist/src/main.js", (
+    # `exec` makes npm's shell become node, so the stop signal reaches the service.
+    assert package["scripts"]["start"] == "exec node dist/src/main.js", (
         "the tested entry point"
     )
     for label in ("io.hass.type", "io.hass.arch", "io.hass.version", "io.hass.name"):

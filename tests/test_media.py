@@ -119,6 +119,7 @@ async def test_a_local_file_becomes_a_captioned_image(
 
 async def test_media_types_follow_the_file_unless_chosen(
     hass: HomeAssistant,
+    shared_addon: Addon,
     shared_entry: MockConfigEntry,
     outbox: Outbox,
     allowed_dir: Path,
@@ -127,6 +128,7 @@ async def test_media_types_follow_the_file_unless_chosen(
     (allowed_dir / "scan.pdf").write_bytes(PDF)
     (allowed_dir / "note.ogg").write_bytes(VOICE)
     (allowed_dir / "smile.webp").write_bytes(PHOTO)
+    question = await shared_addon.incoming(text="Did you pay?")
 
     await send(
         hass,
@@ -141,7 +143,7 @@ async def test_media_types_follow_the_file_unless_chosen(
         message="Listen",
         media=str(allowed_dir / "note.ogg"),
         media_type="voice",
-        reply_to="3EB0QUESTION",
+        reply_to=question,
     )
     await send(
         hass, target=PHONE, media=str(allowed_dir / "smile.webp"), media_type="sticker"
@@ -156,7 +158,7 @@ async def test_media_types_follow_the_file_unless_chosen(
     assert (text["type"], text["text"]) == ("text", "Listen")
     assert (voice["type"], voice["voice"], voice["caption"]) == ("audio", True, None)
     assert voice["sha256"] == sha256(VOICE)
-    assert text["reply_to"] == voice["reply_to"] == "3EB0QUESTION"
+    assert text["reply_to"] == voice["reply_to"] == question
     assert (sticker["type"], sticker["sha256"]) == ("sticker", sha256(PHOTO))
 
 
@@ -304,16 +306,20 @@ async def test_media_folder_is_an_option(
     """The folder can be changed, but not to one outside the media folder."""
     flow = await hass.config_entries.options.async_init(shared_entry.entry_id)
     assert flow["type"] is FlowResultType.FORM
+    # The form sends every field, as the frontend does.
     for outside in ("/etc", "../config", " "):
         flow = await hass.config_entries.options.async_configure(
-            flow["flow_id"], {"media_folder": outside}
+            flow["flow_id"], {"media_folder": outside, "accept_from": "everyone"}
         )
         assert flow["errors"] == {"media_folder": "invalid_media_folder"}
     flow = await hass.config_entries.options.async_configure(
-        flow["flow_id"], {"media_folder": "chats/family/"}
+        flow["flow_id"], {"media_folder": "chats/family/", "accept_from": "everyone"}
     )
     assert flow["type"] is FlowResultType.CREATE_ENTRY
-    assert shared_entry.options == {"media_folder": "chats/family"}
+    assert shared_entry.options == {
+        "media_folder": "chats/family",
+        "accept_from": "everyone",
+    }
 
     message_id = await shared_addon.incoming(
         kind="sticker", media={"mimetype": "image/webp"}

@@ -222,11 +222,13 @@ async def test_recipient_entities_belong_to_the_account_device(
 
 async def test_legacy_notify_sends_to_targets_or_every_recipient(
     hass: HomeAssistant,
+    shared_addon: Addon,
     entry_with_recipients: MockConfigEntry,
     outbox: Outbox,
     tmp_path: Path,
 ) -> None:
     """`notify.whatsapp_bridge` and `notify.whatsapp_bridge_<digits>`, with and without targets."""
+    question = await shared_addon.incoming(**{"from": BEN, "text": "What happened?"})
     photo = tmp_path / "snapshot.jpg"
     photo.write_bytes(b"\xff\xd8 a photo")
     hass.config.allowlist_external_dirs = {str(tmp_path)}
@@ -243,7 +245,7 @@ async def test_legacy_notify_sends_to_targets_or_every_recipient(
         {
             ATTR_MESSAGE: "Look",
             "target": [BEN],
-            "data": {"media": str(photo), "reply_to": "3EB0Q", "mentions": [BEN]},
+            "data": {"media": str(photo), "reply_to": question, "mentions": [BEN]},
         },
         blocking=True,
     )
@@ -266,7 +268,7 @@ async def test_legacy_notify_sends_to_targets_or_every_recipient(
         (FAMILY, "*Alarm*\nDoor opened"),
     ]
     assert (image["to"], image["type"], image["caption"]) == (BEN_JID, "image", "Look")
-    assert (image["reply_to"], image["mentions"]) == ("3EB0Q", [BEN_JID])
+    assert (image["reply_to"], image["mentions"]) == (question, [BEN_JID])
     assert (text["to"], text["text"]) == (BEN_JID, "The car is here")
     assert (pin["type"], pin["latitude"], pin["name"]) == ("location", 48.1, "Parking")
 
