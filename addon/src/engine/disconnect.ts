@@ -4,7 +4,7 @@
  */
 import { DisconnectReason } from 'baileys';
 
-import type { DisconnectReasonName } from './types.js';
+import type { CloseInfo, DisconnectReasonName } from './types.js';
 
 /** Baileys' text when nobody scanned any of the QR codes of one pairing attempt. */
 const QR_ATTEMPTS_ENDED = 'QR refs attempts ended';
@@ -76,6 +76,25 @@ export function reasonFromClose(statusCode: number | null | undefined, message: 
     default:
       return 'unknown';
   }
+}
+
+/** The status code (Baileys' Boom errors carry one) and text of what ended a connection or request. */
+function errorDetails(error: unknown): { statusCode: number | null; message: string } {
+  if (!(error instanceof Error)) return { statusCode: null, message: 'Connection closed' };
+  const output = (error as { output?: { statusCode?: unknown } }).output;
+  const statusCode = typeof output?.statusCode === 'number' ? output.statusCode : null;
+  return { statusCode, message: error.message };
+}
+
+/** What the session is told about a connection that ended with `error` (Baileys' lastDisconnect). */
+export function closeInfoFromError(error: unknown): CloseInfo {
+  const { statusCode, message } = errorDetails(error);
+  return { reason: reasonFromClose(statusCode, message), statusCode, message };
+}
+
+/** Baileys' error for a write or query on a socket that has closed (428, "Connection Closed"). */
+export function isConnectionClosedError(error: unknown): boolean {
+  return errorDetails(error).statusCode === DisconnectReason.connectionClosed;
 }
 
 export type ReconnectAction =

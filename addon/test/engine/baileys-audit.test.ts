@@ -14,7 +14,8 @@ import { pino } from 'pino';
 
 import { openAuthStore, type DurableAuthState } from '../../src/auth/auth-store.js';
 import { openMessageStore, type MessageStore } from '../../src/auth/message-store.js';
-import { BaileysEngine, type BaileysEngineOptions } from '../../src/engine/baileys.js';
+import { BaileysEngine } from '../../src/engine/baileys.js';
+import type { BaileysEngineOptions } from '../../src/engine/baileys-options.js';
 import { EngineRequestError, type CloseInfo, type EngineConnection } from '../../src/engine/types.js';
 import { buildIncomingMessage } from '../../src/engine/wa-message-builder.js';
 import type { JournalInput } from '../../src/journal/types.js';

@@ -10,7 +10,8 @@ import { pino } from 'pino';
 
 import { openAuthStore, type DurableAuthState } from '../../src/auth/auth-store.js';
 import { openMessageStore, type MessageStore } from '../../src/auth/message-store.js';
-import { BaileysEngine, StatusDeduplicator } from '../../src/engine/baileys.js';
+import { BaileysEngine } from '../../src/engine/baileys.js';
+import { StatusDeduplicator } from '../../src/engine/chat-tracking.js';
 import type { CloseInfo, ConnectionHandlers, EngineConnection } from '../../src/engine/types.js';
 import { startRefusingServer } from '../fixtures/loopback-http-refusal.js';
 import { refusedWsUrl, startLoopbackWsServer } from '../fixtures/loopback-ws.js';

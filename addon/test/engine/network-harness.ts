@@ -12,7 +12,8 @@ import { pino, type Logger } from 'pino';
 
 import { openAuthStore, type DurableAuthState } from '../../src/auth/auth-store.js';
 import { openMessageStore, type MessageStore } from '../../src/auth/message-store.js';
-import { BaileysEngine, type BaileysEngineOptions } from '../../src/engine/baileys.js';
+import { BaileysEngine } from '../../src/engine/baileys.js';
+import type { BaileysEngineOptions } from '../../src/engine/baileys-options.js';
 import type { CloseInfo, EngineConnection } from '../../src/engine/types.js';
 import { FakeContacts } from '../../src/fakewa/contacts.js';
 import { startFakeMedia, type FakeMedia } from '../../src/fakewa/media.js';
