@@ -21,6 +21,7 @@ import type { Dispatcher } from 'undici';
 
 import type { MessageStore } from '../auth/message-store.js';
 import { withTimeout } from './bounded.js';
+import { notConnectedError } from './connection-messenger.js';
 import type { ServerAcks } from './server-acks.js';
 import {
   EngineRequestError,
@@ -72,7 +73,7 @@ export class BaileysMessenger implements Messenger {
 
   private requireOpen(): WASocket {
     if (!this.deps.isOpen()) {
-      throw new EngineRequestError(503, 'not_connected', 'WhatsApp is not connected. Try again when the add-on shows "connected".');
+      throw notConnectedError();
     }
     return this.deps.socket;
   }

@@ -6,7 +6,7 @@
  */
 import type { GroupMetadata } from 'baileys';
 
-export const GROUP_METADATA_TTL_MS = 10 * 60_000;
+const GROUP_METADATA_TTL_MS = 10 * 60_000;
 const MAX_GROUPS = 1_000;
 
 interface Entry {

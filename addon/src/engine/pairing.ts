@@ -18,9 +18,9 @@ import { EngineRequestError } from './types.js';
 const BROWSER = 'Chrome';
 /** A platform WhatsApp accepts for pairing codes: Baileys' own default, Chrome on macOS. */
 const CANONICAL_PLATFORM = Browsers.macOS(BROWSER);
-export const DEFAULT_DEVICE_NAME = 'Home Assistant';
+const DEFAULT_DEVICE_NAME = 'Home Assistant';
 /** WhatsApp answers a pairing-code request within a second or two. */
-export const PAIRING_REPLY_TIMEOUT_MS = 8_000;
+const PAIRING_REPLY_TIMEOUT_MS = 8_000;
 
 /**
  * The description given to Baileys. The same array is read again when a pairing code is requested,
@@ -28,11 +28,6 @@ export const PAIRING_REPLY_TIMEOUT_MS = 8_000;
  */
 export function companionBrowser(deviceName = DEFAULT_DEVICE_NAME): WABrowserDescription {
   return [deviceName, BROWSER, CANONICAL_PLATFORM[2]];
-}
-
-/** What the phone shows while the user types the code: "Chrome (Mac OS)". */
-export function pairingPlatformDisplay(): string {
-  return `${CANONICAL_PLATFORM[1]} (${CANONICAL_PLATFORM[0]})`;
 }
 
 type PairingAnswer = { accepted: true } | { accepted: false; code: number; text: string } | { accepted: null };

@@ -30,7 +30,7 @@ export function pollDefinitionOf(content: proto.IMessage): PollDefinition | null
   };
 }
 
-export function optionHash(optionName: string): Buffer {
+function optionHash(optionName: string): Buffer {
   return sha256(Buffer.from(optionName));
 }
 

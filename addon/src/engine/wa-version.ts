@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 
 import { bounded } from './bounded.js';
 
-export const VERSION_FETCH_TIMEOUT_MS = 4_000;
+const VERSION_FETCH_TIMEOUT_MS = 4_000;
 /** A fetched version is reused for this long, so reconnects do not each ask again. */
 const VERSION_REUSE_MS = 6 * 60 * 60_000;
 
