@@ -8,17 +8,15 @@
  *   node --test tests/e2e/walk.test.mjs
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { Develop, freePort, portAnswers, processesLeftBehind, ROOT } from './develop-process.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 // playwright-core is a development package of the add-on, which has the only node_modules here.
 const { chromium } = createRequire(join(ROOT, 'addon', 'package.json'))('playwright-core');
 
@@ -39,85 +37,9 @@ const DEMO_PASSWORD = 'demo-password';
 const PHONE = '+15550000001';
 const CONTACT = '+4917612345678';
 const DEVICE_NAME = 'WhatsApp';
-const READY_LINE = 'is running (engine: simulator)';
-const STARTUP_TIMEOUT_MS = 180_000;
 const UI_TIMEOUT_MS = 20_000;
 
 const runFile = promisify(execFile);
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function portAnswers(port) {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-/** `scripts/develop --simulator` as a person runs it in a terminal: its own process group, stopped by Ctrl-C. */
-class Develop {
-  constructor(env, logName) {
-    this.env = env;
-    this.output = '';
-    this.log = createWriteStream(join(ARTIFACTS, logName));
-    this.child = spawn(join(ROOT, 'scripts', 'develop'), ['--simulator'], {
-      cwd: ROOT,
-      env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
-    this.child.once('close', () => this.log.end());
-    for (const stream of [this.child.stdout, this.child.stderr]) {
-      stream.on('data', (chunk) => {
-        this.output += chunk;
-        this.log.write(chunk);
-      });
-    }
-  }
-
-  async ready() {
-    const started = Date.now();
-    while (!this.output.includes(READY_LINE)) {
-      if (this.child.exitCode !== null) {
-        assert.fail(`scripts/develop exited with ${this.child.exitCode} before it was ready:\n${this.tail()}`);
-      }
-      if (Date.now() - started > STARTUP_TIMEOUT_MS) {
-        assert.fail(`scripts/develop was not ready within ${STARTUP_TIMEOUT_MS / 1000} s:\n${this.tail()}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    return (Date.now() - started) / 1000;
-  }
-
-  tail() {
-    return this.output.split('\n').slice(-30).join('\n');
-  }
-
-  /** Ctrl-C: SIGINT to the whole foreground process group, as the terminal sends it. */
-  async interrupt(timeoutMs = 60_000) {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
-    process.kill(-this.child.pid, 'SIGINT');
-    let timer;
-    const timeout = new Promise((resolve) => {
-      timer = setTimeout(() => resolve(null), timeoutMs);
-    });
-    const result = await Promise.race([this.exited, timeout]);
-    clearTimeout(timer);
-    if (result === null) process.kill(-this.child.pid, 'SIGKILL');
-    return result;
-  }
-}
 
 describe('a person walks through the real Home Assistant UI', { timeout: 300_000 }, () => {
   let stateDir;
@@ -138,10 +60,14 @@ describe('a person walks through the real Home Assistant UI', { timeout: 300_000
   };
   const simulate = (...args) => runFile(join(ROOT, 'scripts', 'simulate'), args, { env });
   // Dialogs by their element: a dialog's content is slotted into it, so it is no descendant of the
-  // `alertdialog` element inside.
+  // `dialog` element inside, and Home Assistant 2026.10 gives that element no accessible name.
   const addIntegrationDialog = () => page.locator('dialog-add-integration');
   const flowDialog = () => page.locator('dialog-data-entry-flow');
-  const dialogTitled = (title) => page.getByRole('alertdialog', { name: title });
+  const flowDialogTitled = (title) => flowDialog().getByText(title, { exact: true });
+  // The entity's details ("more info") open in the only dialog on the page.
+  const detailsDialog = () => page.getByRole('dialog');
+  // Relative times as Home Assistant words them: "Just now", "1 second ago", "12 seconds ago".
+  const JUST_NOW = String.raw`(?:Just now|\d+ seconds? ago)`;
 
   /** One step of the walk; after a failed step the rest are skipped, since each builds on the one before. */
   const step = (name, fn) =>
@@ -189,7 +115,7 @@ describe('a person walks through the real Home Assistant UI', { timeout: 300_000
   });
 
   step('scripts/develop --simulator serves Home Assistant and the add-on', async () => {
-    develop = new Develop(env, 'develop.log');
+    develop = new Develop(env, join(ARTIFACTS, 'develop.log'));
     const seconds = await develop.ready();
     const [answered] = develop.output.match(/Home Assistant answered after \d+ s/) ?? [];
     assert.ok(answered, 'scripts/develop tells how long Home Assistant took');
@@ -238,9 +164,10 @@ describe('a person walks through the real Home Assistant UI', { timeout: 300_000
     await page.locator('ha-sidebar').getByText('Settings', { exact: true }).click();
     await page.getByText('Devices & services', { exact: true }).click();
     await page.getByRole('button', { name: 'Add integration' }).click();
-    await addIntegrationDialog().getByRole('textbox', { name: 'Search for a brand name' }).fill('WhatsApp');
-    await addIntegrationDialog().getByText('WhatsApp', { exact: true }).click();
-    await dialogTitled('Connect to the WhatsApp app in Home Assistant').waitFor();
+    // "Select brand": its search box has no label, only the hint a person reads in it.
+    await addIntegrationDialog().getByPlaceholder('Search for a brand name').fill('WhatsApp');
+    await addIntegrationDialog().getByRole('button', { name: 'WhatsApp', exact: true }).click();
+    await flowDialogTitled('Connect to the WhatsApp app in Home Assistant').waitFor();
     await screenshot('connect-form');
   });
 
@@ -249,7 +176,7 @@ describe('a person walks through the real Home Assistant UI', { timeout: 300_000
     await flowDialog().getByRole('textbox', { name: 'URL' }).fill(addonUrl);
     await flowDialog().getByRole('textbox', { name: 'API key' }).fill(apiKey);
     await flowDialog().getByRole('button', { name: 'Submit' }).click();
-    await dialogTitled('Link your WhatsApp account').waitFor();
+    await flowDialogTitled('Link your WhatsApp account').waitFor();
     await screenshot('link-menu');
   });
 
@@ -261,13 +188,15 @@ describe('a person walks through the real Home Assistant UI', { timeout: 300_000
     assert.ok(box && box.width >= 150 && box.height >= 150, `the QR code is big enough to scan: ${JSON.stringify(box)}`);
     await flowDialog().getByText('Settings → Linked devices → Link a device').waitFor();
     await screenshot('qr-code');
-    await flowDialog().locator('.mdc-dialog__surface').screenshot({ path: join(ARTIFACTS, 'qr-dialog.png') });
+    // The dialog alone, as the README shows it (docs/walk-qr.png).
+    await flowDialog().getByRole('dialog').screenshot({ path: join(ARTIFACTS, 'qr-dialog.png') });
   });
 
   step('finishes by itself once the phone has scanned the code', async () => {
     const { stdout } = await simulate('scan', PHONE);
     assert.match(stdout, /linked/);
-    await dialogTitled('Device created').waitFor();
+    // Home Assistant's last setup step offers to name the new device and choose its area.
+    await flowDialogTitled('Name and assign').waitFor();
     // Named after the account, never its number: WhatsApp gave the pretend phone no name.
     assert.equal(await flowDialog().getByRole('textbox', { name: 'Device name' }).inputValue(), DEVICE_NAME);
     await screenshot('device-created');
@@ -291,9 +220,9 @@ describe('a person walks through the real Home Assistant UI', { timeout: 300_000
   };
   const devicePage = () => page.locator('ha-config-device-page');
 
-  step('opens the new device and sees its connection sensor "Connected"', async () => {
-    // A service integration: Home Assistant counts its devices as services.
-    await page.locator('ha-integration-card', { hasText: 'WhatsApp' }).getByText(/^1 (device|service)$/).click();
+  step('lands on the new device and sees its connection sensor "Connected"', async () => {
+    // Finishing the setup opens the device that it created.
+    await page.waitForURL(/\/config\/devices\/device\//);
     await devicePage().getByText(DEVICE_NAME, { exact: true }).first().waitFor();
     await waitForReading(devicePage(), /- list: Connection Connected$/m);
     await waitForReading(devicePage(), /- list: Message Unknown$/m);
@@ -303,10 +232,10 @@ describe('a person walks through the real Home Assistant UI', { timeout: 300_000
   step('sees the message event entity update when a contact writes', async () => {
     const { stdout } = await simulate('message', CONTACT, 'heating on');
     assert.match(stdout, /delivered/);
-    await waitForReading(devicePage(), /- list: Message (\d+ seconds ago|Just now) Text$/m);
+    await waitForReading(devicePage(), new RegExp(`- list: Message ${JUST_NOW} Text$`, 'm'));
     await screenshot('message-received');
     await page.locator('hui-generic-entity-row', { hasText: 'Message' }).click();
-    await waitForReading(page.getByRole('alertdialog', { name: 'Message' }), /Message (\d+ seconds ago|Just now) .+ Text/);
+    await waitForReading(detailsDialog(), new RegExp(`Message ${JUST_NOW} .+ Text`));
     await screenshot('message-details');
   });
 
@@ -316,10 +245,11 @@ describe('a person walks through the real Home Assistant UI', { timeout: 300_000
     assert.equal(result.code, 130, `exit ${JSON.stringify(result)}`);
     assert.equal(await portAnswers(Number(env.HA_PORT)), false, 'Home Assistant still listens');
     assert.equal(await portAnswers(Number(env.WA_PORT)), false, 'the add-on still listens');
+    assert.deepEqual(await processesLeftBehind(stateDir), [], 'processes left behind by scripts/develop');
   });
 
   step('a second start keeps the login, the integration and the linked phone', async () => {
-    develop = new Develop(env, 'develop-second-start.log');
+    develop = new Develop(env, join(ARTIFACTS, 'develop-second-start.log'));
     await develop.ready();
     assert.match(develop.output, /already onboarded/);
     await page.reload();
