@@ -78,6 +78,7 @@ def render(results: dict[str, Any], seconds: float) -> str:
     memory = results["memory"]
     gc = memory["after_soak_gc"]
     send = results["send_ms"]
+    assist = results["assist_ms"]
     size = results["size"]
     growth = (memory["after_soak_settled_mb"] / memory["simulator_idle_mb"] - 1) * 100
     lines = [
@@ -190,6 +191,41 @@ def render(results: dict[str, Any], seconds: float) -> str:
             f"(`WA_SEND_RATE_PER_MINUTE=0`), after {size['send_warmup']} warm-up sends."
         ),
         "",
+        "## Assist: message in → answer out",
+        "",
+        "| | p50 | p95 | p99 |",
+        "|---|---:|---:|---:|",
+        *(
+            f"| {label} | {ms(assist[key]['p50'])} | {ms(assist[key]['p95'])} "
+            f"| {ms(assist[key]['p99'])} |"
+            for key, label in (
+                (
+                    "whatsapp",
+                    "text in WhatsApp → the agent's reply decrypted by the contact",
+                ),
+                (
+                    "agent_alone",
+                    "the same agent called directly (`conversation.async_converse`)",
+                ),
+            )
+        ),
+        (
+            f"| what this integration and the add-on add | "
+            f"{ms(assist['whatsapp']['p50'] - assist['agent_alone']['p50'])} "
+            f"| {ms(assist['whatsapp']['p95'] - assist['agent_alone']['p95'])} "
+            f"| {ms(assist['whatsapp']['p99'] - assist['agent_alone']['p99'])} |"
+        ),
+        "",
+        (
+            f'{assist["whatsapp"]["count"]:,} texts, one at a time, alternating "turn on the '
+            'heating" and "turn off the heating", from a contact who is a recipient with Home '
+            "Assistant's built-in agent, an input boolean *Heating* exposed to Assist, pacing off. "
+            "Start: before the simulator's contact encrypts the text; end: the contact's clock when "
+            "it decrypted the reply (the simulator runs in the add-on, on the same machine clock). "
+            "The difference covers the journal, the long poll, the *typing* presence, the send "
+            "queue and WhatsApp's encryption both ways."
+        ),
+        "",
         "## How it is measured",
         "",
         (
@@ -222,7 +258,9 @@ def summary(results: dict[str, Any]) -> str:
         )
         + f"; burst {results['burst']['events_per_s']:,} events/s, "
         f"catch-up {results['catch_up']['events_per_s']:,} events/s; "
-        f"send p50 {results['send_ms']['p50']:.2f} ms\n"
+        f"send p50 {results['send_ms']['p50']:.2f} ms; "
+        f"Assist p50 {ms(results['assist_ms']['whatsapp']['p50'])} "
+        f"(agent alone {ms(results['assist_ms']['agent_alone']['p50'])})\n"
     )
 
 
