@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,14 @@ const DEVICE_NAME = 'WhatsApp';
 const UI_TIMEOUT_MS = 20_000;
 
 const runFile = promisify(execFile);
+
+/** Every file under `dir`, none when it does not exist. */
+function filesIn(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name));
+}
 
 describe('a person walks through the real Home Assistant UI', { timeout: 300_000 }, () => {
   let stateDir;
@@ -237,6 +245,17 @@ describe('a person walks through the real Home Assistant UI', { timeout: 300_000
     await page.locator('hui-generic-entity-row', { hasText: 'Message' }).click();
     await waitForReading(detailsDialog(), new RegExp(`Message ${JUST_NOW} .+ Text`));
     await screenshot('message-details');
+  });
+
+  step('Home Assistant asked the internet for no brand image', async () => {
+    // The demo is offline: Home Assistant's brands integration would ask its CDN for every icon the
+    // pages showed. scripts/develop marks them known-missing; the integration's own icons come from its
+    // brand folder. A failed attempt is logged, a successful one would leave the image in the cache.
+    const haLog = readFileSync(join(stateDir, 'ha-simulator', 'home-assistant.log'), 'utf8');
+    const attempts = haLog.split('\n').filter((line) => /brands.*(CDN|Domain name not found)/.test(line));
+    assert.deepEqual(attempts.slice(0, 5), [], `${attempts.length} lookups of brand images on the internet`);
+    const fetched = filesIn(join(stateDir, 'ha-simulator', '.cache', 'brands')).filter((path) => statSync(path).size > 0);
+    assert.deepEqual(fetched.slice(0, 5), [], `${fetched.length} brand images fetched from the internet`);
   });
 
   step('Ctrl-C stops Home Assistant and the add-on', async () => {
