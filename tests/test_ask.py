@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
 
+from custom_components.whatsapp_bridge.api import Poll, SentMessage
+from custom_components.whatsapp_bridge.ask import EARLY_VOTES_KEPT, PendingAsks
 from custom_components.whatsapp_bridge.const import DOMAIN, EVENT_MESSAGE_RECEIVED
 
 from .helpers import wait_until
@@ -190,3 +193,61 @@ async def test_unloading_the_account_ends_a_waiting_ask(
     with pytest.raises(HomeAssistantError) as err:
         await asyncio.wait_for(call, 10)
     assert err.value.translation_key == "ask_cancelled"
+
+
+class OneSendClient:
+    """Stands in for the add-on where a race needs exact timing: it sends a poll."""
+
+    def __init__(self, on_send: Any) -> None:
+        """Call `on_send(poll_id)` while the send is still in flight."""
+        self._on_send = on_send
+
+    async def send(self, to: str, content: Any, **_: Any) -> SentMessage:
+        """Accept the message; its vote arrives before the answer does."""
+        self._on_send("3EB0EARLY")
+        return SentMessage(id="3EB0EARLY", to=to, timestamp=datetime.now(UTC))
+
+
+def vote_message(poll_id: str, selected: list[str]) -> dict[str, Any]:
+    """A `poll_vote` message as the journal has it."""
+    return {
+        "kind": "poll_vote",
+        "from_me": False,
+        "sender_phone": ALICE,
+        "poll_vote": {"poll_id": poll_id, "selected": selected},
+    }
+
+
+async def test_a_vote_read_before_the_send_returned_still_answers(
+    hass: HomeAssistant,
+) -> None:
+    """The journal can hand over the vote before the send call has its answer."""
+    asks = PendingAsks()
+
+    def vote_meanwhile(poll_id: str) -> None:
+        asks.vote_received(vote_message(poll_id, []))  # taken back: no answer
+        asks.vote_received(vote_message(poll_id, ["Close it"]))
+
+    result = await asks.async_ask(
+        hass,
+        OneSendClient(vote_meanwhile),  # type: ignore[arg-type]
+        FAMILY,
+        Poll(question="Garage?", options=("Close it", "Leave it")),
+        wait_seconds=0.1,
+    )
+
+    assert result.as_response() == {
+        "answer": "Close it",
+        "voter": ALICE,
+        "message_id": "3EB0EARLY",
+    }
+
+
+def test_votes_nobody_waits_for_are_kept_only_briefly() -> None:
+    """Late votes for old polls do not pile up while Home Assistant runs."""
+    asks = PendingAsks()
+    for n in range(EARLY_VOTES_KEPT + 50):
+        asks.vote_received(vote_message(f"POLL{n}", ["Yes"]))
+    asks.vote_received({"kind": "text", "text": "not a vote"})
+
+    assert len(asks._early) == EARLY_VOTES_KEPT

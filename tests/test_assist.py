@@ -207,6 +207,19 @@ class CrashingAgent(FailingAgent):
         raise RuntimeError("bug in the agent")
 
 
+class SpeechlessAgent(FailingAgent):
+    """An agent that acts but says nothing."""
+
+    async def async_process(
+        self, user_input: conversation.ConversationInput
+    ) -> conversation.ConversationResult:
+        """Answer without speech."""
+        return conversation.ConversationResult(
+            response=intent.IntentResponse(language=user_input.language),
+            conversation_id=user_input.conversation_id,
+        )
+
+
 class SlowAgent(FailingAgent):
     """An agent that never finishes thinking."""
 
@@ -231,9 +244,14 @@ class SlowAgent(FailingAgent):
             "en",
             "Sorry, Home Assistant could not answer that right now.",
         ),
+        (
+            SpeechlessAgent(),
+            "en",
+            "Sorry, Home Assistant could not answer that right now.",
+        ),
         (SlowAgent(), "en", "Sorry, Home Assistant could not answer that right now."),
     ],
-    ids=["failing", "crashing", "too-slow"],
+    ids=["failing", "crashing", "speechless", "too-slow"],
 )
 async def test_a_failing_agent_gets_the_translated_apology(
     hass: HomeAssistant,
