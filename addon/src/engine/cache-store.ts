@@ -5,6 +5,8 @@
  */
 import type { CacheStore } from 'baileys';
 
+import { forgetOldest } from './bounded-map.js';
+
 export interface BoundedCacheOptions {
   maxEntries: number;
   ttlMs: number;
@@ -42,10 +44,7 @@ export class BoundedCacheStore implements CacheStore {
   set<T>(key: string, value: T): void {
     this.entries.delete(key);
     this.entries.set(key, { value, expiresAt: this.now() + this.options.ttlMs });
-    for (const oldest of this.entries.keys()) {
-      if (this.entries.size <= this.options.maxEntries) break;
-      this.entries.delete(oldest);
-    }
+    forgetOldest(this.entries, this.options.maxEntries);
   }
 
   del(key: string): void {

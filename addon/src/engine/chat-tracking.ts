@@ -5,6 +5,7 @@
 import type { WAMessageKey } from 'baileys';
 
 import type { MessageStatus } from '../journal/types.js';
+import { forgetOldest } from './bounded-map.js';
 
 /** Message statuses remembered to drop duplicates (every group member sends receipts). */
 const REMEMBERED_STATUSES = 5_000;
@@ -26,10 +27,7 @@ export class StatusDeduplicator {
     if (status !== 'failed' && previous !== undefined && previous >= rank) return false;
     this.seen.delete(messageId);
     this.seen.set(messageId, rank);
-    if (this.seen.size > this.capacity) {
-      const oldest = this.seen.keys().next().value;
-      if (oldest !== undefined) this.seen.delete(oldest);
-    }
+    forgetOldest(this.seen, this.capacity);
     return true;
   }
 }
@@ -43,10 +41,7 @@ export class UnreadTracker {
     this.chats.delete(chat);
     keys.push(key);
     this.chats.set(chat, keys.slice(-UNREAD_PER_CHAT));
-    if (this.chats.size > CHATS_WITH_UNREAD) {
-      const oldest = this.chats.keys().next().value;
-      if (oldest !== undefined) this.chats.delete(oldest);
-    }
+    forgetOldest(this.chats, CHATS_WITH_UNREAD);
   }
 
   /** Everything unread in the chat; forgotten once taken. */

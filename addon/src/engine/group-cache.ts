@@ -6,6 +6,8 @@
  */
 import type { GroupMetadata } from 'baileys';
 
+import { forgetOldest } from './bounded-map.js';
+
 const GROUP_METADATA_TTL_MS = 10 * 60_000;
 const MAX_GROUPS = 1_000;
 
@@ -36,10 +38,7 @@ export class GroupMetadataCache {
   remember(metadata: GroupMetadata): void {
     this.entries.delete(metadata.id);
     this.entries.set(metadata.id, { metadata, storedAt: this.now() });
-    for (const oldest of this.entries.keys()) {
-      if (this.entries.size <= MAX_GROUPS) break;
-      this.entries.delete(oldest);
-    }
+    forgetOldest(this.entries, MAX_GROUPS);
   }
 
   /** Applies a change of settings or subject; the entry keeps its age. */

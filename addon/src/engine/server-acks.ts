@@ -5,6 +5,8 @@
  */
 import type { BinaryNode, WASocket } from 'baileys';
 
+import { forgetOldest } from './bounded-map.js';
+
 /** Sends are answered within seconds; the bound only matters when acks never come. */
 const REMEMBERED_SENDS = 2_000;
 
@@ -17,10 +19,7 @@ export class ServerAcks {
   /** Call before the message is written, so an ack that overtakes the send is still matched. */
   expect(id: string, chat: string): void {
     this.waiting.set(id, chat);
-    if (this.waiting.size > this.capacity) {
-      const oldest = this.waiting.keys().next().value;
-      if (oldest !== undefined) this.waiting.delete(oldest);
-    }
+    forgetOldest(this.waiting, this.capacity);
   }
 
   /** The send did not reach WhatsApp: no ack will come. */

@@ -11,6 +11,14 @@ import { unixTime } from './stanzas.js';
 import type { LinkedAccount } from './types.js';
 
 export type GroupRole = 'admin' | 'superadmin' | null;
+
+/** A member as group stanzas name one: by LID, with the phone number beside it (LID addressing). */
+function participantNode(member: GroupMember, role: GroupRole): BinaryNode {
+  return {
+    tag: 'participant',
+    attrs: { jid: `${member.lid}@lid`, phone_number: `${member.phone}@s.whatsapp.net`, ...(role ? { type: role } : {}) },
+  };
+}
 export type GroupAction = 'add' | 'remove' | 'promote' | 'demote';
 
 export interface GroupMember {
@@ -142,14 +150,7 @@ export class FakeGroups {
         addressing_mode: 'lid',
         size: group.members.length.toString(),
       },
-      content: group.members.map((member) => ({
-        tag: 'participant',
-        attrs: {
-          jid: `${member.lid}@lid`,
-          phone_number: `${member.phone}@s.whatsapp.net`,
-          ...(member.role ? { type: member.role } : {}),
-        },
-      })),
+      content: group.members.map((member) => participantNode(member, member.role)),
     };
   }
 
@@ -161,14 +162,7 @@ export class FakeGroups {
         {
           tag: action,
           attrs: {},
-          content: changed.map((member) => ({
-            tag: 'participant',
-            attrs: {
-              jid: `${member.lid}@lid`,
-              phone_number: `${member.phone}@s.whatsapp.net`,
-              ...(action === 'promote' ? { type: 'admin' } : {}),
-            },
-          })),
+          content: changed.map((member) => participantNode(member, action === 'promote' ? 'admin' : null)),
         },
       ],
     };

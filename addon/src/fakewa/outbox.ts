@@ -6,6 +6,9 @@ import { createHash } from 'node:crypto';
 
 import { normalizeMessageContent, proto, type BinaryNode, type MediaType } from 'baileys';
 
+import { contextInfoOf, phoneFromVcard } from '../engine/message-content.js';
+import type { MediaReference } from './media-host.js';
+
 export interface OutboxEntry {
   id: string;
   /** The chat written to: the contact's phone-number jid, or the group jid. */
@@ -15,18 +18,8 @@ export interface OutboxEntry {
   [field: string]: unknown;
 }
 
-/** Where a media message's file is and how to open it: enough to download and decrypt it. */
-export interface MediaToFetch {
-  directPath?: string | null;
-  url?: string | null;
-  mediaKey: Uint8Array;
-  mediaType: MediaType;
-  fileEncSha256?: Uint8Array | null;
-  fileSha256?: Uint8Array | null;
-}
-
 /** Downloads and decrypts a media file from the network's media host. */
-export type DownloadMedia = (media: MediaToFetch) => Promise<Uint8Array>;
+export type DownloadMedia = (media: MediaReference) => Promise<Uint8Array>;
 
 type MediaMessage =
   | proto.Message.IImageMessage
@@ -42,19 +35,6 @@ const MEDIA_KINDS: ReadonlyArray<[keyof proto.IMessage, string, MediaType]> = [
   ['documentMessage', 'document', 'document'],
   ['stickerMessage', 'sticker', 'sticker'],
 ];
-
-function contextOf(content: proto.IMessage): proto.IContextInfo | null | undefined {
-  for (const value of Object.values(content)) {
-    if (value && typeof value === 'object' && 'contextInfo' in value) return (value as { contextInfo?: proto.IContextInfo | null }).contextInfo;
-  }
-  return undefined;
-}
-
-function phoneFromVcard(vcard: string | null | undefined): string | null {
-  const match = vcard?.match(/waid=(\d+)/) ?? vcard?.match(/TEL[^:]*:([+\d\s-]+)/);
-  if (!match?.[1]) return null;
-  return `+${match[1].replace(/\D/g, '')}`;
-}
 
 async function mediaFields(media: MediaMessage, mediaType: MediaType, download: DownloadMedia | undefined): Promise<Record<string, unknown>> {
   // Every kind carries the same fields, null where the kind has none (a voice note has no caption).
@@ -98,7 +78,7 @@ export async function outboxFields(message: proto.IMessage, download?: DownloadM
     }
     return null;
   }
-  const context = contextOf(content);
+  const context = contextInfoOf(content);
   const common: Record<string, unknown> = {};
   if (context?.stanzaId) common.reply_to = context.stanzaId;
   if (context?.mentionedJid?.length) common.mentions = context.mentionedJid;
