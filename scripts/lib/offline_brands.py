@@ -7,31 +7,48 @@ For every icon and logo a page shows, Home Assistant's brands integration first 
 the internet only when the cache has nothing; an empty file there stands for an image the CDN does not
 have. This marks every integration's images that way, so an offline demo stays on this machine: the UI
 shows Home Assistant's generic icon instead. Custom integrations' own `brand/` folders are read before
-the cache, so this repository's integration still shows its icon. Home Assistant asks again after 30
-days, so each run renews the marks; images already in the cache are left alone.
+the cache, so this repository's integration still shows its icon. Home Assistant asks again once a
+mark is 30 days old, so marks older than a week are renewed; images already in the cache are left alone.
 """
 
+from importlib import metadata, util
 import json
 import os
 from pathlib import Path
 import sys
 import time
 
-import homeassistant.components as components_package
-from homeassistant.components.brands.const import ALLOWED_IMAGES, PLACEHOLDER
-import homeassistant.generated as generated_package
+RENEW_AFTER_SECONDS = 7 * 24 * 3600
+# Home Assistant's own names (homeassistant/components/brands/const.py). Read from there, importing
+# that package would load most of Home Assistant's HTTP stack, seconds on every start.
+IMAGES = (
+    "icon.png",
+    "logo.png",
+    "icon@2x.png",
+    "logo@2x.png",
+    "dark_icon.png",
+    "dark_logo.png",
+    "dark_icon@2x.png",
+    "dark_logo@2x.png",
+)
+PLACEHOLDER = "_placeholder"
 
 
-def integration_domains() -> set[str]:
+def homeassistant_dir() -> Path:
+    spec = util.find_spec("homeassistant")
+    if spec is None or spec.origin is None:
+        sys.exit("Home Assistant is not installed in this Python")
+    return Path(spec.origin).parent
+
+
+def integration_domains(ha_dir: Path) -> set[str]:
     """Every domain the UI may show: Home Assistant's own integrations and the brands it lists."""
     domains = {
         entry.name
-        for entry in Path(components_package.__path__[0]).iterdir()
+        for entry in (ha_dir / "components").iterdir()
         if (entry / "manifest.json").is_file()
     }
-    listed = json.loads(
-        (Path(generated_package.__path__[0]) / "integrations.json").read_text()
-    )
+    listed = json.loads((ha_dir / "generated" / "integrations.json").read_text())
     for section in ("integration", "helper"):
         for domain, entry in listed.get(section, {}).items():
             domains.add(domain)
@@ -40,22 +57,28 @@ def integration_domains() -> set[str]:
     return domains
 
 
-def mark_missing(config_dir: Path) -> int:
-    """Mark each brand image as missing unless it is cached; returns how many marks were written."""
+def mark_missing(config_dir: Path) -> None:
+    """Marks each brand image as missing unless it is cached, at most once a week per version."""
     cache = config_dir / ".cache" / "brands" / "integrations"
+    stamp = config_dir / ".cache" / "brands" / "offline-marks"
+    version = metadata.version("homeassistant")
     now = time.time()
-    written = 0
-    for domain in integration_domains():
+    if (
+        stamp.is_file()
+        and stamp.read_text() == version
+        and now - stamp.stat().st_mtime < RENEW_AFTER_SECONDS
+    ):
+        return
+    for domain in integration_domains(homeassistant_dir()):
         folder = cache / domain
         folder.mkdir(parents=True, exist_ok=True)
-        for image in ALLOWED_IMAGES:
+        for image in IMAGES:
             path = folder / image
             if not path.exists():
                 path.touch()
-                written += 1
             elif path.stat().st_size == 0:
                 os.utime(path, (now, now))
-    return written
+    stamp.write_text(version)
 
 
 if __name__ == "__main__":
