@@ -5,8 +5,9 @@ import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { join } from 'node:path';
-import { apiKeyFilePath, resolveApiKey } from './api-key.js';
+import { apiKeyFilePath, MIN_API_KEY_LENGTH, resolveApiKey } from './api-key.js';
 import { createApp } from './api/app.js';
+import { createApiServer, listenApi } from './api/load-limits.js';
 import { createDashboardApp } from './dashboard/app.js';
 import { SupervisorDiscovery } from './discovery.js';
 import { openAuthStore } from './auth/auth-store.js';
@@ -77,7 +78,13 @@ async function main(): Promise<void> {
   const version = packageVersion();
   await mkdir(settings.dataDir, { recursive: true });
 
-  const { key: apiKey, generated } = await resolveApiKey(settings.apiKey, settings.dataDir);
+  const { key: apiKey, generated, refusedTooShort } = await resolveApiKey(settings.apiKey, settings.dataDir);
+  if (refusedTooShort) {
+    logger.error(
+      { minLength: MIN_API_KEY_LENGTH, file: apiKeyFilePath(settings.dataDir) },
+      `the api_key option is shorter than ${MIN_API_KEY_LENGTH} characters and is NOT used: the app uses its own key from the file instead (Home Assistant's integration receives it automatically). Set a key of at least ${MIN_API_KEY_LENGTH} characters, or leave the option empty.`,
+    );
+  }
   if (generated) logger.info({ file: apiKeyFilePath(settings.dataDir) }, 'generated a new API key and stored it');
 
   const storageHealth = new StorageHealth();
@@ -164,14 +171,10 @@ async function main(): Promise<void> {
     logger: logger.child({ module: 'api' }),
     shutdown: shutdownController.signal,
     storage: storageHealth,
+    limits: settings.loadLimits,
   });
 
-  const server: Server = await new Promise((resolve, reject) => {
-    const listening = app.listen(settings.port, settings.host, (err?: Error) => (err ? reject(err) : resolve(listening)));
-  });
-  // Long-polls last up to 60 s; keep idle sockets a little longer so clients are not cut mid-wait.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  const server = await listenApi(createApiServer(app, settings.loadLimits, logger.child({ module: 'api' })), settings.port, settings.host);
   // The web page Home Assistant shows through ingress; also the way to link the phone without the integration.
   // It is a convenience: when its port is taken (several copies on one machine), the API still runs.
   const dashboardServer = await listen(

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_LOAD_LIMITS, type LoadLimits } from './api/load-limits.js';
 
 export type EngineKind = 'baileys' | 'simulator';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
@@ -48,6 +49,8 @@ export interface Settings {
   dashboardHosts: string[];
   /** Set inside the add-on: how to reach the Supervisor (for discovery). */
   supervisor: SupervisorAccess | null;
+  /** What clients may hold of the API; development settings only (`WA_MAX_CONNECTIONS`, …). */
+  loadLimits: LoadLimits;
 }
 
 export interface SupervisorAccess {
@@ -164,5 +167,20 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       ? { url: (pickString(env.SUPERVISOR_URL) ?? 'http://supervisor').replace(/\/+$/, ''), token: supervisorToken }
       : null,
     waWebSocketUrl: pickString(env.WA_WEBSOCKET_URL) ?? null,
+    loadLimits: loadLimitsFrom(env),
+  };
+}
+
+function loadLimitsFrom(env: NodeJS.ProcessEnv): LoadLimits {
+  const d = DEFAULT_LOAD_LIMITS;
+  return {
+    maxConnections: pickInt('WA_MAX_CONNECTIONS', 1, 100_000, env.WA_MAX_CONNECTIONS) ?? d.maxConnections,
+    maxConnectionsPerClient: pickInt('WA_MAX_CONNECTIONS_PER_CLIENT', 1, 100_000, env.WA_MAX_CONNECTIONS_PER_CLIENT) ?? d.maxConnectionsPerClient,
+    maxLongPolls: pickInt('WA_MAX_LONG_POLLS', 1, 100_000, env.WA_MAX_LONG_POLLS) ?? d.maxLongPolls,
+    maxLongPollsPerClient: pickInt('WA_MAX_LONG_POLLS_PER_CLIENT', 1, 100_000, env.WA_MAX_LONG_POLLS_PER_CLIENT) ?? d.maxLongPollsPerClient,
+    headersTimeoutMs: d.headersTimeoutMs,
+    unauthenticatedIdleMs: d.unauthenticatedIdleMs,
+    // Test suites that probe wrong keys on purpose (the API fuzzer) raise this; nobody else should.
+    freeWrongKeys: pickInt('WA_FREE_WRONG_KEYS', 1, Number.MAX_SAFE_INTEGER, env.WA_FREE_WRONG_KEYS) ?? d.freeWrongKeys,
   };
 }

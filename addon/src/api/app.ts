@@ -4,6 +4,8 @@ import type { Journal } from '../journal/journal.js';
 import type { Session } from '../session/session.js';
 import type { SimulatedWhatsApp } from '../simulator/simulated-whatsapp.js';
 import { requireApiKey } from './auth.js';
+import { DEFAULT_KEY_THROTTLE, KeyThrottle } from './key-throttle.js';
+import { DEFAULT_LOAD_LIMITS, limitLongPolls, refuseOverLimitConnections, type LoadLimits } from './load-limits.js';
 import { errorHandler, methodNotAllowed, notFound } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import type { MediaStore } from '../media/media-store.js';
@@ -29,6 +31,8 @@ export interface AppDependencies {
   shutdown: AbortSignal;
   /** Which stores cannot write; `/health` reports it. */
   storage?: StorageHealth;
+  /** Connections and long-polls one client and all together may hold (defaults otherwise). */
+  limits?: LoadLimits;
 }
 
 export const JSON_BODY_LIMIT = '1mb';
@@ -39,8 +43,11 @@ export function createApp(deps: AppDependencies): Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
+  app.use(refuseOverLimitConnections());
   app.use(publicRoutes(deps.session, deps.version, deps.storage));
-  app.use(requireApiKey(deps.apiKey));
+  const limits = deps.limits ?? DEFAULT_LOAD_LIMITS;
+  app.use(requireApiKey(deps.apiKey, new KeyThrottle({ ...DEFAULT_KEY_THROTTLE, freeFailures: limits.freeWrongKeys })));
+  app.use(limitLongPolls(limits));
   app.use(mediaRoutes(deps.media, deps.sender));
   app.use(express.json({ limit: JSON_BODY_LIMIT, strict: true }));
   app.use(sessionRoutes(deps.session));

@@ -44,7 +44,8 @@ async function assertErrorBody(response: Response, status: number, code: string)
 describe('API key and error bodies', () => {
   let service: RunningService;
   before(async () => {
-    service = await startService();
+    // Every route is asked with a wrong key in a row; the pause after a few is tested in load-limits.test.ts.
+    service = await startService({ env: { WA_FREE_WRONG_KEYS: '1000' } });
   });
   after(async () => service.dispose());
 
