@@ -41,12 +41,18 @@ export class GroupMetadataCache {
     forgetOldest(this.entries, MAX_GROUPS);
   }
 
-  /** Applies a change of settings or subject; the entry keeps its age. */
+  /**
+   * Applies a change of settings or subject; the entry keeps its age. Members are never taken from
+   * an update: Baileys also announces whole member lists this way (after fetching all groups), and
+   * may deliver one after a later membership change was handled, which would undo it.
+   */
   patch(update: Partial<GroupMetadata>): void {
     if (!update.id) return;
     const entry = this.entries.get(update.id);
     if (!entry) return;
-    const defined = Object.fromEntries(Object.entries(update).filter(([, value]) => value !== undefined));
+    const defined = Object.fromEntries(
+      Object.entries(update).filter(([key, value]) => value !== undefined && key !== 'participants'),
+    );
     entry.metadata = { ...entry.metadata, ...defined };
   }
 
