@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { redactLogLine } from './log-redaction.js';
 import type { LogLevel } from './settings.js';
 
 /** Paths that could carry secrets or personal data; pino replaces them wherever they appear. */
@@ -19,6 +20,8 @@ export function createLogger(level: LogLevel): Logger {
     base: undefined,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // Phone numbers are masked at info level and above, wherever they appear (Baileys' lines too).
+    hooks: { streamWrite: redactLogLine },
   });
 }
 
