@@ -60,7 +60,7 @@ def integration_domains(ha_dir: Path) -> set[str]:
 def mark_missing(config_dir: Path) -> None:
     """Marks each brand image as missing unless it is cached, at most once a week per version."""
     cache = config_dir / ".cache" / "brands" / "integrations"
-    stamp = config_dir / ".cache" / "brands" / "offline-marks"
+    stamp = config_dir / ".cache" / "offline-brand-marks"
     version = metadata.version("homeassistant")
     now = time.time()
     if (
