@@ -1,8 +1,9 @@
 /**
  * What one client, or all of them together, may hold of the API server: connections, long-polls,
  * and time to send headers before proving it has the key. Home Assistant's integration needs one
- * long-poll and a few connections per account; the limits leave it ample room and stop a script
- * (or an attacker on the network) from holding the service's sockets and memory.
+ * long-poll per account, and its HTTP client opens at most 100 connections to one host (a burst of
+ * sends waiting in the pacer holds one each); the limits leave it room and stop a script (or an
+ * attacker on the network) from holding the service's sockets and memory.
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -27,8 +28,8 @@ export interface LoadLimits {
 }
 
 export const DEFAULT_LOAD_LIMITS: LoadLimits = {
-  maxConnections: 256,
-  maxConnectionsPerClient: 64,
+  maxConnections: 512,
+  maxConnectionsPerClient: 128,
   maxLongPolls: 64,
   maxLongPollsPerClient: 16,
   headersTimeoutMs: 10_000,
