@@ -189,7 +189,9 @@ async def proxy(
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]
-    with patch("custom_components.whatsapp_bridge.api.SEND_RETRY_DELAYS", (0.01, 0.01)):
+    with patch(
+        "custom_components.whatsapp_bridge.api.client.SEND_RETRY_DELAYS", (0.01, 0.01)
+    ):
         yield f"http://127.0.0.1:{port}", lossy
     lossy.close()
     await runner.cleanup()
@@ -248,7 +250,10 @@ async def test_an_unreachable_add_on_is_tried_three_times(
     )
 
     with (
-        patch("custom_components.whatsapp_bridge.api.SEND_RETRY_DELAYS", (0.01, 0.01)),
+        patch(
+            "custom_components.whatsapp_bridge.api.client.SEND_RETRY_DELAYS",
+            (0.01, 0.01),
+        ),
         pytest.raises(WhatsAppNoAnswerError, match=r"did not answer within 0\.05 s"),
     ):
         await client.send(PHONE, Text(text="lost"))

@@ -1,0 +1,53 @@
+"""What the add-on client raises, and the add-on's error codes callers branch on."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class WhatsAppError(Exception):
+    """Base class for everything this client raises."""
+
+
+class WhatsAppConnectionError(WhatsAppError):
+    """The add-on could not be reached or did not answer like the add-on."""
+
+
+class WhatsAppNoAnswerError(WhatsAppConnectionError):
+    """A request got no answer: refused, cut off or timed out.
+
+    Whether the add-on acted on it is unknown, so only requests that are safe
+    to repeat (idempotent sends) are retried after this.
+    """
+
+
+class WhatsAppAuthError(WhatsAppError):
+    """The add-on rejected the API key."""
+
+
+class WhatsAppApiError(WhatsAppError):
+    """The add-on answered with an error of its own."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        """Keep the add-on's machine-readable code next to its explanation."""
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class ApiErrorCode(StrEnum):
+    """Error codes of the add-on that callers branch on."""
+
+    INVALID_REQUEST = "invalid_request"
+    INVALID_PHONE_NUMBER = "invalid_phone_number"
+    INVALID_RECIPIENT = "invalid_recipient"
+    NOT_ON_WHATSAPP = "not_on_whatsapp"
+    MEDIA_NOT_FOUND = "media_not_found"
+    MESSAGE_NOT_FOUND = "message_not_found"
+    REPLY_TARGET_NOT_FOUND = "reply_target_not_found"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    QUEUE_FULL = "queue_full"
+    NOT_CONNECTED = "not_connected"
+    STORAGE_FULL = "storage_full"
