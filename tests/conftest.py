@@ -62,10 +62,10 @@ def fast_timings() -> Generator[None]:
         patch("custom_components.whatsapp_bridge.listener.RETRY_INITIAL_DELAY", 0.05),
         patch("custom_components.whatsapp_bridge.listener.RETRY_MAX_DELAY", 0.2),
         patch(
-            "custom_components.whatsapp_bridge.config_flow.PAIRING_POLL_INTERVAL", 0.05
+            "custom_components.whatsapp_bridge.linking_flow.PAIRING_POLL_INTERVAL", 0.05
         ),
         patch(
-            "custom_components.whatsapp_bridge.config_flow.PAIRING_UNREACHABLE_GRACE",
+            "custom_components.whatsapp_bridge.linking_flow.PAIRING_UNREACHABLE_GRACE",
             1.0,
         ),
     ):

@@ -109,11 +109,18 @@ def class_sources(path: Path) -> dict[str, str]:
 
 FLOWS = {
     **class_sources(INTEGRATION / "config_flow.py"),
+    **class_sources(INTEGRATION / "linking_flow.py"),
+    **class_sources(INTEGRATION / "options_flow.py"),
     **class_sources(INTEGRATION / "recipient_flow.py"),
 }
-# Each flow and the part of strings.json that holds its texts.
+# Each flow and the part of strings.json that holds its texts; the config flow
+# includes the account-linking steps it inherits.
 FLOW_STRINGS = [
-    pytest.param(FLOWS["WhatsAppConfigFlow"], STRINGS["config"], id="config"),
+    pytest.param(
+        FLOWS["WhatsAppConfigFlow"] + FLOWS["AccountLinkingFlow"],
+        STRINGS["config"],
+        id="config",
+    ),
     pytest.param(FLOWS["WhatsAppOptionsFlow"], STRINGS["options"], id="options"),
     pytest.param(
         FLOWS["RecipientSubentryFlow"],
