@@ -646,14 +646,14 @@ async def test_reauth_survives_an_addon_restart_with_a_new_key(
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["errors"] == {"base": "cannot_connect"}
 
-    linked_addon.api_key = "a-new-key"
+    linked_addon.api_key = "a-new-key-after-the-restart"
     await linked_addon.async_start()
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["step_id"] == "reauth_api_key"
     assert result["description_placeholders"]["url"] == linked_addon.url
 
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_API_KEY: "a-new-key"}
+        result["flow_id"], {CONF_API_KEY: "a-new-key-after-the-restart"}
     )
     assert result["type"] is FlowResultType.MENU
     hass.config_entries.flow.async_abort(result["flow_id"])
