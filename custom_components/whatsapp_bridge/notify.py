@@ -31,7 +31,8 @@ from .const import (
 )
 from .entity import WhatsAppEntity
 from .messaging import Outgoing, async_send, loaded_client, with_title
-from .services import LOCATION_FIELDS, MEDIA_AND_REPLY_FIELDS, location, outgoing_media
+from .send_actions import location, outgoing_media
+from .services import LOCATION_FIELDS, MEDIA_AND_REPLY_FIELDS
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigSubentry
