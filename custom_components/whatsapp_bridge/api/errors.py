@@ -47,7 +47,6 @@ class ApiErrorCode(StrEnum):
     MESSAGE_NOT_FOUND = "message_not_found"
     REPLY_TARGET_NOT_FOUND = "reply_target_not_found"
     PAYLOAD_TOO_LARGE = "payload_too_large"
-    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     QUEUE_FULL = "queue_full"
     NOT_CONNECTED = "not_connected"
     STORAGE_FULL = "storage_full"
