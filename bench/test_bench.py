@@ -305,7 +305,9 @@ async def test_send_overhead(
             outbox = (await addon.request("GET", "/v1/simulator/outbox"))["messages"]
             return len([m for m in outbox if m["type"] == "text"]) == expected
 
-        await wait_for(all_decrypted, within=600, what="every send decrypted", interval=1)
+        await wait_for(
+            all_decrypted, within=600, what="every send decrypted", interval=1
+        )
         results["send_ms"] = percentiles(result["latencies_ms"])
     finally:
         await addon.close()
