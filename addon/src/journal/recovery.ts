@@ -8,9 +8,10 @@
  *   intact record whose newline was hit. It was acknowledged and possibly read, so its seq is
  *   never handed out again, and readers are told of the hole as a gap.
  */
-import { open, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { truncateDurably } from '../util/atomic-file.js';
 import { decodeRecords, decodeTail, type DecodedTail } from '../util/framed-records.js';
 import type { JournalEvent } from './types.js';
 
@@ -111,16 +112,6 @@ function reserveDamagedSeqs(nextSeq: number, tail: DecodedTail): number {
     }
   }
   return reserved;
-}
-
-async function truncateDurably(path: string, size: number): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    await handle.truncate(size);
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
 }
 
 export function parseEvent(payload: string): JournalEvent | undefined {

@@ -65,6 +65,17 @@ export async function fsyncDirectory(dir: string): Promise<void> {
   }
 }
 
+/** Cuts a file back to `size` bytes and waits until the shorter length is on the disk. */
+export async function truncateDurably(path: string, size: number): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.truncate(size);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** The file's contents, or undefined when it does not exist. */
 export async function readFileIfExists(path: string): Promise<Buffer | undefined> {
   try {

@@ -24,6 +24,7 @@ import {
   readFileIfExists,
   removeFileIfExists,
   removeStaleTempFiles,
+  truncateDurably,
   writeAll,
   writeFileAtomic,
 } from './atomic-file.js';
@@ -263,16 +264,6 @@ async function readLog(path: string, logger: Logger): Promise<{ records: string[
     await truncateDurably(path, decoded.validEnd);
   }
   return { records: decoded.records.map((record) => record.payload), validSize: decoded.validEnd };
-}
-
-async function truncateDurably(path: string, size: number): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    await handle.truncate(size);
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
 }
 
 async function listLogGenerations(dir: string, name: string): Promise<number[]> {
