@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+import type { OutboxEntry } from '../../src/fakewa/outbox.js';
 import { LOOPBACK_VIOLATION_MARKER } from '../fixtures/loopback-preload.js';
 
 const ADDON_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -154,13 +155,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
 }
 
 /** What a contact decrypted from the account, as `GET /v1/simulator/outbox` lists it. */
-export interface OutboxEntry {
-  id: string;
-  to: string;
-  type: string;
-  sent_at: string;
-  [field: string]: unknown;
-}
+export type { OutboxEntry };
 
 export async function outboxOf(service: RunningService): Promise<OutboxEntry[]> {
   return (await service.json<{ messages: OutboxEntry[] }>('GET', '/v1/simulator/outbox')).messages;
