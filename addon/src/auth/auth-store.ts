@@ -25,6 +25,7 @@ import {
 } from 'baileys';
 import { pino, type Logger } from 'pino';
 import { SnapshotLog, type SnapshotRecovery } from '../util/snapshot-log.js';
+import { SnapshotUpkeep } from '../util/snapshot-upkeep.js';
 import type { StorageHealth } from '../util/storage-health.js';
 
 export interface DurableAuthState {
@@ -83,10 +84,7 @@ export async function openAuthStore(dir: string, logger?: Logger, options: AuthS
 
 class AuthStore implements DurableAuthState {
   readonly state: AuthenticationState;
-  private compactionScheduled = false;
-  /** Set while memory holds changes the disk refused; a timer retries writing all of memory. */
-  private resyncTimer: NodeJS.Timeout | null = null;
-  private resyncing: Promise<void> = Promise.resolve();
+  private readonly upkeep: SnapshotUpkeep;
 
   constructor(
     private readonly storage: SnapshotLog,
@@ -101,6 +99,16 @@ class AuthStore implements DurableAuthState {
       set: (data: SignalDataSet) => this.setKeys(data),
     };
     this.state = { creds, keys };
+    this.upkeep = new SnapshotUpkeep(storage, {
+      serialise: () => this.serialiseSnapshot(),
+      minCompactionBytes: MIN_COMPACTION_BYTES,
+      resyncIntervalMs: options.resyncIntervalMs ?? RESYNC_INTERVAL_MS,
+      onResynced: () => {
+        this.options.storageHealth?.recovered('credentials');
+        this.logger.warn('credentials are stored again');
+      },
+      onCompactionFailed: (error) => this.logger.error({ err: error }, 'could not compact the credential store'),
+    });
   }
 
   saveCreds(): Promise<void> {
@@ -116,7 +124,7 @@ class AuthStore implements DurableAuthState {
     // Memory first, so nothing set after this call can be wiped by the reset below.
     this.tables.clear();
     this.state.creds = initAuthCreds();
-    this.cancelResync();
+    this.upkeep.cancelResync();
     // Deleting needs no free space, so logging out works on a full disk too, and no previous
     // generation is left behind to bring the old account back.
     await this.storage.reset();
@@ -126,7 +134,7 @@ class AuthStore implements DurableAuthState {
 
   async flush(): Promise<void> {
     await this.storage.idle();
-    await this.resyncing;
+    await this.upkeep.settled();
   }
 
   private getKeys<T extends KeyType>(type: T, ids: string[]): { [id: string]: SignalDataTypeMap[T] } {
@@ -159,48 +167,10 @@ class AuthStore implements DurableAuthState {
     } catch (error) {
       this.logger.error({ err: error }, 'could not store a credential change; it is kept in memory and written when the disk takes it');
       this.options.storageHealth?.failed('credentials', error);
-      this.scheduleResync();
+      this.upkeep.scheduleResync();
       throw error;
     }
-    this.compactIfLogOutgrewSnapshot();
-  }
-
-  /**
-   * Memory is ahead of the disk: write all of it as a new snapshot until that succeeds. A later
-   * append alone would not do, as it cannot bring back the change that failed.
-   */
-  private scheduleResync(): void {
-    if (this.resyncTimer !== null) return;
-    this.resyncTimer = setTimeout(() => {
-      this.resyncing = this.storage.compact(() => this.serialiseSnapshot()).then(
-        () => {
-          this.resyncTimer = null;
-          this.options.storageHealth?.recovered('credentials');
-          this.logger.warn('credentials are stored again');
-        },
-        () => {
-          this.resyncTimer = null;
-          this.scheduleResync();
-        },
-      );
-    }, this.options.resyncIntervalMs ?? RESYNC_INTERVAL_MS);
-    this.resyncTimer.unref();
-  }
-
-  private cancelResync(): void {
-    if (this.resyncTimer !== null) clearTimeout(this.resyncTimer);
-    this.resyncTimer = null;
-  }
-
-  private compactIfLogOutgrewSnapshot(): void {
-    if (this.compactionScheduled || !this.storage.needsCompaction(MIN_COMPACTION_BYTES)) return;
-    this.compactionScheduled = true;
-    this.storage
-      .compact(() => this.serialiseSnapshot())
-      .catch((error: unknown) => this.logger.error({ err: error }, 'could not compact the credential store'))
-      .finally(() => {
-        this.compactionScheduled = false;
-      });
+    this.upkeep.compactIfLogOutgrewSnapshot();
   }
 
   serialiseSnapshot(): string {

@@ -16,6 +16,7 @@ import { pino, type Logger } from 'pino';
 import { ApiError } from '../api/errors.js';
 import { removeFileIfExists } from '../util/atomic-file.js';
 import { SnapshotLog } from '../util/snapshot-log.js';
+import { SnapshotUpkeep } from '../util/snapshot-upkeep.js';
 import { storageProblemReason, type StorageHealth } from '../util/storage-health.js';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -70,10 +71,7 @@ export class IdempotencyStore<T> {
   private readonly done = new Map<string, Remembered<T>>();
   private readonly inFlight = new Map<string, InFlight<T>>();
   private readonly now: () => number;
-  /** Set when memory holds changes the disk refused: a snapshot of memory is retried until it lands. */
-  private resyncTimer: NodeJS.Timeout | null = null;
-  private resyncing: Promise<void> = Promise.resolve();
-  private compacting = false;
+  private readonly upkeep: SnapshotUpkeep;
 
   private constructor(
     private readonly storage: SnapshotLog,
@@ -81,6 +79,16 @@ export class IdempotencyStore<T> {
     private readonly options: IdempotencyOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.upkeep = new SnapshotUpkeep(storage, {
+      serialise: () => this.serialise(),
+      minCompactionBytes: MIN_COMPACTION_BYTES,
+      resyncIntervalMs: options.resyncIntervalMs ?? RESYNC_INTERVAL_MS,
+      onResynced: () => {
+        this.options.storageHealth?.recovered('idempotency');
+        this.logger.warn('idempotency records are stored again');
+      },
+      onCompactionFailed: (error) => this.logger.warn({ err: error }, 'could not compact the idempotency records'),
+    });
   }
 
   static async open<T>(dir: string, logger?: Logger, options: IdempotencyOptions = {}): Promise<IdempotencyStore<T>> {
@@ -127,7 +135,7 @@ export class IdempotencyStore<T> {
   /** Resolves when every remembered result is on disk (or writing it failed). */
   async flush(): Promise<void> {
     await this.storage.idle();
-    await this.resyncing;
+    await this.upkeep.settled();
   }
 
   private async runOnce(key: string, fingerprint: string, work: () => Promise<T>): Promise<T> {
@@ -138,7 +146,7 @@ export class IdempotencyStore<T> {
       this.logger.error({ err: error }, 'could not record an Idempotency-Key; the message was not sent');
       this.options.storageHealth?.failed('idempotency', error);
       // Nothing in memory is missing on disk; the retried snapshot just finds out when writes work again.
-      this.scheduleResync();
+      this.upkeep.scheduleResync();
       const full = storageProblemReason(error) === 'storage_full';
       throw new ApiError(
         507,
@@ -167,49 +175,19 @@ export class IdempotencyStore<T> {
     this.storage.append(JSON.stringify(change)).then(
       () => {
         this.noteWritten();
-        this.compactIfLogOutgrewSnapshot();
+        this.upkeep.compactIfLogOutgrewSnapshot();
       },
       (error: unknown) => {
         this.logger.error({ err: error }, 'could not store an idempotency record; retrying');
         this.options.storageHealth?.failed('idempotency', error);
-        this.scheduleResync();
+        this.upkeep.scheduleResync();
       },
     );
   }
 
   /** A write landed: unless memory is still ahead of the disk, the store is healthy again. */
   private noteWritten(): void {
-    if (this.resyncTimer === null) this.options.storageHealth?.recovered('idempotency');
-  }
-
-  /** Memory is ahead of the disk: write a snapshot of memory until it lands. */
-  private scheduleResync(): void {
-    if (this.resyncTimer !== null) return;
-    this.resyncTimer = setTimeout(() => {
-      this.resyncing = this.storage.compact(() => this.serialise()).then(
-        () => {
-          this.resyncTimer = null;
-          this.options.storageHealth?.recovered('idempotency');
-          this.logger.warn('idempotency records are stored again');
-        },
-        () => {
-          this.resyncTimer = null;
-          this.scheduleResync();
-        },
-      );
-    }, this.options.resyncIntervalMs ?? RESYNC_INTERVAL_MS);
-    this.resyncTimer.unref();
-  }
-
-  private compactIfLogOutgrewSnapshot(): void {
-    if (this.compacting || !this.storage.needsCompaction(MIN_COMPACTION_BYTES)) return;
-    this.compacting = true;
-    this.storage
-      .compact(() => this.serialise())
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'could not compact the idempotency records'))
-      .finally(() => {
-        this.compacting = false;
-      });
+    if (!this.upkeep.behind) this.options.storageHealth?.recovered('idempotency');
   }
 
   private serialise(): string {
