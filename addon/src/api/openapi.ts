@@ -417,7 +417,13 @@ export function openApiDocument(version: string): Schema {
             { name: 'chat', in: 'query', required: false, schema: str, description: 'The chat, when not in the body.' },
           ],
           requestBody: jsonBody('EditRequest'),
-          responses: { '200': ok('Edited'), '404': errorResponse('No such message of yours in that chat.'), ...CONNECTED_ERRORS, '429': SEND_ERRORS['429'] },
+          responses: {
+            '200': ok('Edited'),
+            '404': errorResponse('No such message of yours in that chat.'),
+            '409': errorResponse('The message was written by someone else (not_own_message).'),
+            ...CONNECTED_ERRORS,
+            '429': SEND_ERRORS['429'],
+          },
         }),
         delete: secured({
           summary: 'Delete a message you sent, for everyone.',
@@ -426,7 +432,7 @@ export function openApiDocument(version: string): Schema {
             { name: 'chat', in: 'query', required: false, schema: str, description: 'The chat, when not in the body.' },
           ],
           requestBody: jsonBody('DeleteRequest', false),
-          responses: { '200': ok('Deleted'), '404': errorResponse('No such message of yours in that chat.'), ...CONNECTED_ERRORS, '429': SEND_ERRORS['429'] },
+          responses: { '200': ok('Deleted'), '404': errorResponse('The add-on does not know that message in that chat (never sent or seen, or too old).'), ...CONNECTED_ERRORS, '429': SEND_ERRORS['429'] },
         }),
       },
       '/v1/chats/{chat}/read': {

@@ -74,6 +74,9 @@ describe('openapi.json matches what the server really answers', () => {
     const chat = '4917612345678@s.whatsapp.net';
     await spec.checkResponse('PATCH', '/v1/messages/{id}', await req('PATCH', `/v1/messages/${String(sent.id)}`, { chat, text: 'edited' }));
     await spec.checkResponse('PATCH', '/v1/messages/{id}', await req('PATCH', '/v1/messages/UNKNOWN1', { chat, text: 'edited' }));
+    // A contact's message cannot be edited: 409 not_own_message, which the document must list.
+    const theirs = await spec.checkResponse('POST', '/v1/simulator/incoming', await req('POST', '/v1/simulator/incoming', { from: '+4917612345678', text: 'mine' }));
+    await spec.checkResponse('PATCH', '/v1/messages/{id}', await req('PATCH', `/v1/messages/${String(theirs.id)}`, { chat, text: 'edited' }));
     await spec.checkResponse('DELETE', '/v1/messages/{id}', await req('DELETE', `/v1/messages/${String(sent.id)}?chat=${chat}`));
     await spec.checkResponse('DELETE', '/v1/messages/{id}', await req('DELETE', '/v1/messages/UNKNOWN1', {}));
     await spec.checkResponse('POST', '/v1/chats/{chat}/read', await req('POST', `/v1/chats/${chat}/read`));
