@@ -2,8 +2,15 @@
  * Drives the real, unmodified Baileys socket against the fake network: a companion with its own
  * credential directory, and helpers to wait for what it reports.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import makeWASocket, { Browsers, DEFAULT_CONNECTION_CONFIG, useMultiFileAuthState, type ConnectionState, type WASocket } from 'baileys';
 import { pino, type Logger } from 'pino';
+
+import { FakeWhatsAppNetwork } from '../../src/fakewa/network.js';
+import { installLoopbackGuard, type LoopbackGuard } from '../helpers/loopback-only.js';
 
 export interface Companion {
   sock: WASocket;
@@ -87,4 +94,45 @@ export function statusCodeOf(update: Partial<ConnectionState>): number | undefin
 
 function summary(update: Partial<ConnectionState>): Record<string, unknown> {
   return { connection: update.connection, qr: update.qr ? 'qr' : undefined, status: statusCodeOf(update), error: update.lastDisconnect?.error?.message };
+}
+
+/**
+ * A fake network in a temporary folder, for one group of tests, with the companions they open
+ * against it. Outside connections are refused meanwhile; `stop` ends everything and then checks
+ * that nothing tried to leave the machine.
+ */
+export class FakeNetworkRun {
+  /** Companions to end when the run stops. */
+  readonly open: Companion[] = [];
+
+  private constructor(
+    readonly dir: string,
+    public network: FakeWhatsAppNetwork,
+    private readonly guard: LoopbackGuard,
+  ) {}
+
+  static async start(dirPrefix: string): Promise<FakeNetworkRun> {
+    const guard = installLoopbackGuard();
+    const dir = await mkdtemp(join(tmpdir(), dirPrefix));
+    return new FakeNetworkRun(dir, await startNetwork(dir), guard);
+  }
+
+  /** Stops the network and starts it again on the same data folder, as after a server restart. */
+  async restartNetwork(): Promise<FakeWhatsAppNetwork> {
+    await this.network.stop();
+    this.network = await startNetwork(this.dir);
+    return this.network;
+  }
+
+  async stop(): Promise<void> {
+    for (const companion of this.open) await companion.end();
+    await this.network.stop();
+    await rm(this.dir, { recursive: true, force: true });
+    this.guard.restore();
+    this.guard.assertClean();
+  }
+}
+
+function startNetwork(dir: string): Promise<FakeWhatsAppNetwork> {
+  return FakeWhatsAppNetwork.start({ dataDir: join(dir, 'network'), logger: pino({ level: 'silent' }) });
 }

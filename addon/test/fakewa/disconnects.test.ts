@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { DisconnectReason } from 'baileys';
-import { pino } from 'pino';
 
 import type { SimulatedDisconnect } from '../../src/fakewa/disconnects.js';
-import { FakeWhatsAppNetwork } from '../../src/fakewa/network.js';
-import { installLoopbackGuard, type LoopbackGuard } from '../helpers/loopback-only.js';
-import { openCompanion, type Companion } from './companion.js';
+import type { FakeWhatsAppNetwork } from '../../src/fakewa/network.js';
+import { FakeNetworkRun, openCompanion, type Companion } from './companion.js';
 
 const PHONE = '15550000001';
 
@@ -30,8 +26,8 @@ describe('fake WhatsApp network: every disconnect, as the real Baileys socket re
   let dir: string;
   let authDir: string;
   let network: FakeWhatsAppNetwork;
-  let guard: LoopbackGuard;
-  const open: Companion[] = [];
+  let run: FakeNetworkRun;
+  let open: Companion[];
 
   const connect = async (keepAliveIntervalMs?: number): Promise<Companion> => {
     const companion = await openCompanion(network.url, authDir, { keepAliveIntervalMs });
@@ -41,10 +37,9 @@ describe('fake WhatsApp network: every disconnect, as the real Baileys socket re
   };
 
   before(async () => {
-    guard = installLoopbackGuard();
-    dir = await mkdtemp(join(tmpdir(), 'fakewa-disconnect-'));
+    run = await FakeNetworkRun.start('fakewa-disconnect-');
+    ({ dir, network, open } = run);
     authDir = join(dir, 'auth');
-    network = await FakeWhatsAppNetwork.start({ dataDir: join(dir, 'network'), logger: pino({ level: 'silent' }) });
     const pairing = await openCompanion(network.url, authDir);
     open.push(pairing);
     const { qr } = await pairing.waitFor((update) => !!update.qr, 'a QR code');
@@ -52,13 +47,7 @@ describe('fake WhatsApp network: every disconnect, as the real Baileys socket re
     await pairing.closed();
   });
 
-  after(async () => {
-    for (const companion of open) await companion.end();
-    await network.stop();
-    await rm(dir, { recursive: true, force: true });
-    guard.restore();
-    guard.assertClean();
-  });
+  after(() => run.stop());
 
   for (const [reason, statusCode] of EXPECTED) {
     it(`${reason} → Baileys reports ${statusCode}`, async () => {
@@ -69,8 +58,7 @@ describe('fake WhatsApp network: every disconnect, as the real Baileys socket re
   }
 
   it('restarting the network on the same data directory logs straight back in, without a QR code', async () => {
-    await network.stop();
-    network = await FakeWhatsAppNetwork.start({ dataDir: join(dir, 'network'), logger: pino({ level: 'silent' }) });
+    network = await run.restartNetwork();
     const companion = await connect();
     assert.equal(companion.updates.some((update) => update.qr), false, 'no QR code after a restart');
     assert.ok((network.accounts.bundle(PHONE)?.preKeys.length ?? 0) > 0, 'the uploaded bundle survived the restart');

@@ -1,35 +1,24 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { Browsers, type BinaryNode } from 'baileys';
-import { pino } from 'pino';
 
-import { FakeWhatsAppNetwork } from '../../src/fakewa/network.js';
-import { installLoopbackGuard, type LoopbackGuard } from '../helpers/loopback-only.js';
-import { openCompanion, type Companion } from './companion.js';
+import type { FakeWhatsAppNetwork } from '../../src/fakewa/network.js';
+import { FakeNetworkRun, openCompanion, type Companion } from './companion.js';
 
 describe('fake WhatsApp network: pairing by code with the real Baileys socket', () => {
   let dir: string;
   let network: FakeWhatsAppNetwork;
-  let guard: LoopbackGuard;
-  const open: Companion[] = [];
+  let run: FakeNetworkRun;
+  let open: Companion[];
 
   before(async () => {
-    guard = installLoopbackGuard();
-    dir = await mkdtemp(join(tmpdir(), 'fakewa-code-'));
-    network = await FakeWhatsAppNetwork.start({ dataDir: join(dir, 'network'), logger: pino({ level: 'silent' }) });
+    run = await FakeNetworkRun.start('fakewa-code-');
+    ({ dir, network, open } = run);
   });
 
-  after(async () => {
-    for (const companion of open) await companion.end();
-    await network.stop();
-    await rm(dir, { recursive: true, force: true });
-    guard.restore();
-    guard.assertClean();
-  });
+  after(() => run.stop());
 
   it('a canonical platform gets a code; typing it on the phone links the device and it logs in', async () => {
     const authDir = join(dir, 'auth-ok');

@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { pino } from 'pino';
-
-import { FakeWhatsAppNetwork } from '../../src/fakewa/network.js';
-import { installLoopbackGuard, type LoopbackGuard } from '../helpers/loopback-only.js';
-import { openCompanion, type Companion } from './companion.js';
+import type { FakeWhatsAppNetwork } from '../../src/fakewa/network.js';
+import { FakeNetworkRun, openCompanion, type Companion } from './companion.js';
 
 const PHONE = '15550000001';
 
@@ -26,22 +21,15 @@ async function pairByQr(network: FakeWhatsAppNetwork, authDir: string, phone = P
 describe('fake WhatsApp network: QR pairing and login with the real Baileys socket', () => {
   let dir: string;
   let network: FakeWhatsAppNetwork;
-  let guard: LoopbackGuard;
-  const open: Companion[] = [];
+  let run: FakeNetworkRun;
+  let open: Companion[];
 
   before(async () => {
-    guard = installLoopbackGuard();
-    dir = await mkdtemp(join(tmpdir(), 'fakewa-pairing-'));
-    network = await FakeWhatsAppNetwork.start({ dataDir: join(dir, 'network'), logger: pino({ level: 'silent' }) });
+    run = await FakeNetworkRun.start('fakewa-pairing-');
+    ({ dir, network, open } = run);
   });
 
-  after(async () => {
-    for (const companion of open) await companion.end();
-    await network.stop();
-    await rm(dir, { recursive: true, force: true });
-    guard.restore();
-    guard.assertClean();
-  });
+  after(() => run.stop());
 
   it('scanning the QR links the device, WhatsApp restarts the stream and the companion logs in', async () => {
     const companion = await pairByQr(network, join(dir, 'auth-qr'));
