@@ -8,63 +8,34 @@
  *   node --test tests/e2e/assist-walk.test.mjs
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
-import { Develop, freePort, ROOT } from './develop-process.mjs';
+import { after, before, describe } from 'node:test';
+import { BrowserWalk, PHONE, UI_TIMEOUT_MS } from './browser-walk.mjs';
+import { Develop, ROOT } from './develop-process.mjs';
 
-const { chromium } = createRequire(join(ROOT, 'addon', 'package.json'))('playwright-core');
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 const ARTIFACTS = join(ROOT, 'artifacts', 'assist-walk');
-const DEMO_USER = 'demo';
-const DEMO_PASSWORD = 'demo-password';
-const PHONE = '+15550000001';
 const ALICE = '+4917612345678';
 const ALICE_JID = '4917612345678@s.whatsapp.net';
-const UI_TIMEOUT_MS = 20_000;
-
-const runFile = promisify(execFile);
 
 describe('a person lets a contact talk to the home through the real UI', { timeout: 300_000 }, () => {
-  let stateDir;
+  const walk = new BrowserWalk(ARTIFACTS);
   let env;
   let haUrl;
   let addonUrl;
   let develop;
-  let context;
   let page;
-  let failedStep = null;
-  let shots = 0;
-  const browserProblems = [];
 
-  const screenshot = async (name) => {
-    shots += 1;
-    await page.screenshot({ path: join(ARTIFACTS, `${String(shots).padStart(2, '0')}-${name}.png`) });
-  };
-  const simulate = (...args) => runFile(join(ROOT, 'scripts', 'simulate'), args, { env });
-  const apiKey = () => readFileSync(join(stateDir, 'addon-simulator', 'api_key'), 'utf8').trim();
+  const screenshot = (name) => walk.screenshot(name);
+  const simulate = (...args) => walk.simulate(...args);
+  const apiKey = () => walk.apiKey();
   const addon = async (path) => {
     const response = await fetch(`${addonUrl}${path}`, { headers: { Authorization: `Bearer ${apiKey()}` } });
     assert.equal(response.status, 200, `${path} answers`);
     return response.json();
   };
-  const flowDialog = () => page.locator('dialog-data-entry-flow');
-  const flowDialogTitled = (title) => flowDialog().getByText(title, { exact: true });
+  const flowDialog = () => walk.flowDialog();
+  const flowDialogTitled = (title) => walk.flowDialogTitled(title);
   const waitUntil = async (condition, what, within = UI_TIMEOUT_MS) => {
     const deadline = Date.now() + within;
     while (Date.now() < deadline) {
@@ -75,88 +46,28 @@ describe('a person lets a contact talk to the home through the real UI', { timeo
     assert.fail(`timed out waiting for ${what}`);
   };
 
-  const step = (name, fn) =>
-    it(name, async (t) => {
-      if (failedStep) {
-        t.skip(`needs "${failedStep}"`);
-        return;
-      }
-      try {
-        await fn();
-      } catch (err) {
-        failedStep = name;
-        if (page) await screenshot('failed').catch(() => {});
-        throw err;
-      }
-    });
+  const step = (name, fn) => walk.step(name, fn);
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/bootstrap, which installs Debian's chromium`);
-    rmSync(ARTIFACTS, { recursive: true, force: true });
-    mkdirSync(ARTIFACTS, { recursive: true });
-    stateDir = mkdtempSync(join(tmpdir(), 'wa-assist-walk-'));
-    const [haPort, addonPort, ingressPort] = [await freePort(), await freePort(), await freePort()];
-    env = {
-      ...process.env,
-      HA_PORT: String(haPort),
-      WA_PORT: String(addonPort),
-      WA_INGRESS_PORT: String(ingressPort),
-      DEVELOP_DIR: stateDir,
-    };
-    haUrl = `http://127.0.0.1:${haPort}`;
-    addonUrl = `http://127.0.0.1:${addonPort}`;
+    await walk.prepare('wa-assist-walk-');
+    ({ env, haUrl, addonUrl } = walk);
   });
 
-  after(async () => {
-    await context?.close();
-    await develop?.interrupt();
-    writeFileSync(join(ARTIFACTS, 'browser-problems.log'), browserProblems.join('\n'));
-    const log = join(stateDir, 'ha-simulator', 'home-assistant.log');
-    if (existsSync(log)) copyFileSync(log, join(ARTIFACTS, 'home-assistant.log'));
-    rmSync(stateDir, { recursive: true, force: true });
-  });
+  after(() => walk.finish(develop, ['home-assistant.log']));
 
   step('scripts/develop --simulator serves Home Assistant and the add-on', async () => {
     develop = new Develop(env, join(ARTIFACTS, 'develop.log'));
     await develop.ready();
-    context = await chromium.launchPersistentContext(join(stateDir, 'chromium'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-      viewport: { width: 1280, height: 900 },
-      colorScheme: 'light',
-      locale: 'en-US',
-    });
-    context.setDefaultTimeout(UI_TIMEOUT_MS);
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (message) => {
-      if (message.type() === 'error') browserProblems.push(`console: ${message.text()}`);
-    });
-    page.on('response', (response) => {
-      if (response.status() >= 400) browserProblems.push(`${response.status()} ${response.url()}`);
-    });
+    page = await walk.openBrowser({ width: 1280, height: 900 });
   });
 
   step('logs in, adds WhatsApp and links the phone', async () => {
-    await page.goto(haUrl);
-    await page.getByRole('textbox', { name: 'Username' }).fill(DEMO_USER);
-    await page.getByRole('textbox', { name: 'Password' }).fill(DEMO_PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByText('Welcome Demo').waitFor();
-    const confirm = page.locator('dialog-http-pending-config').getByRole('button', { name: 'Confirm' });
-    if (await confirm.waitFor({ timeout: 5_000 }).then(() => true, () => false)) {
-      await confirm.click();
-      await confirm.waitFor({ state: 'hidden' });
-    }
+    await walk.logIn();
+    await walk.confirmHttpSettings();
     await page.goto(`${haUrl}/config/integrations/dashboard`);
     await page.getByRole('button', { name: 'Add integration' }).click();
-    const addDialog = page.locator('dialog-add-integration');
-    await addDialog.getByPlaceholder('Search for a brand name').fill('WhatsApp');
-    await addDialog.getByRole('button', { name: 'WhatsApp', exact: true }).click();
-    await flowDialogTitled('Connect to the WhatsApp app in Home Assistant').waitFor();
-    await flowDialog().getByRole('textbox', { name: 'URL' }).fill(addonUrl);
-    await flowDialog().getByRole('textbox', { name: 'API key' }).fill(apiKey());
-    await flowDialog().getByRole('button', { name: 'Submit' }).click();
+    await walk.chooseWhatsApp();
+    await walk.connectToAddon();
     await flowDialog().getByText('Scan a QR code with the phone').click();
     await flowDialog().locator('ha-qr-code canvas').waitFor({ state: 'visible' });
     await simulate('scan', PHONE);

@@ -8,38 +8,15 @@
  *   node --test tests/e2e/walk.test.mjs
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
-import { Develop, freePort, portAnswers, processesLeftBehind, ROOT } from './develop-process.mjs';
+import { after, before, describe } from 'node:test';
+import { BrowserWalk, DEMO_PASSWORD, DEMO_USER, PHONE, UI_TIMEOUT_MS } from './browser-walk.mjs';
+import { Develop, portAnswers, processesLeftBehind, ROOT } from './develop-process.mjs';
 
-// playwright-core is a development package of the add-on, which has the only node_modules here.
-const { chromium } = createRequire(join(ROOT, 'addon', 'package.json'))('playwright-core');
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 const ARTIFACTS = join(ROOT, 'artifacts', 'walk');
-const DEMO_USER = 'demo';
-const DEMO_PASSWORD = 'demo-password';
-const PHONE = '+15550000001';
 const CONTACT = '+4917612345678';
 const DEVICE_NAME = 'WhatsApp';
-const UI_TIMEOUT_MS = 20_000;
-
-const runFile = promisify(execFile);
 
 /** Every file under `dir`, none when it does not exist. */
 function filesIn(dir) {
@@ -50,77 +27,30 @@ function filesIn(dir) {
 }
 
 describe('a person walks through the real Home Assistant UI', { timeout: 300_000 }, () => {
+  const walk = new BrowserWalk(ARTIFACTS);
   let stateDir;
   let env;
-  let haUrl;
   let addonUrl;
   let develop;
-  let context;
   let page;
-  let failedStep = null;
-  let shots = 0;
-  // Console errors and failed requests, kept for whoever debugs a failed walk.
-  const browserProblems = [];
 
-  const screenshot = async (name) => {
-    shots += 1;
-    await page.screenshot({ path: join(ARTIFACTS, `${String(shots).padStart(2, '0')}-${name}.png`) });
-  };
-  const simulate = (...args) => runFile(join(ROOT, 'scripts', 'simulate'), args, { env });
-  // Dialogs by their element: a dialog's content is slotted into it, so it is no descendant of the
-  // `dialog` element inside, and Home Assistant 2026.10 gives that element no accessible name.
-  const addIntegrationDialog = () => page.locator('dialog-add-integration');
-  const flowDialog = () => page.locator('dialog-data-entry-flow');
-  const flowDialogTitled = (title) => flowDialog().getByText(title, { exact: true });
+  const screenshot = (name) => walk.screenshot(name);
+  const simulate = (...args) => walk.simulate(...args);
+  const flowDialog = () => walk.flowDialog();
+  const flowDialogTitled = (title) => walk.flowDialogTitled(title);
   // The entity's details ("more info") open in the only dialog on the page.
   const detailsDialog = () => page.getByRole('dialog');
   // Relative times as Home Assistant words them: "Just now", "1 second ago", "12 seconds ago".
   const JUST_NOW = String.raw`(?:Just now|\d+ seconds? ago)`;
-
-  /** One step of the walk; after a failed step the rest are skipped, since each builds on the one before. */
-  const step = (name, fn) =>
-    it(name, async (t) => {
-      if (failedStep) {
-        t.skip(`needs "${failedStep}"`);
-        return;
-      }
-      try {
-        await fn();
-      } catch (err) {
-        failedStep = name;
-        if (page) await screenshot('failed').catch(() => {});
-        throw err;
-      }
-    });
+  const step = (name, fn) => walk.step(name, fn);
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/bootstrap, which installs Debian's chromium`);
-    rmSync(ARTIFACTS, { recursive: true, force: true });
-    mkdirSync(ARTIFACTS, { recursive: true });
-    stateDir = mkdtempSync(join(tmpdir(), 'wa-walk-'));
-    const [haPort, addonPort, ingressPort] = [await freePort(), await freePort(), await freePort()];
-    env = {
-      ...process.env,
-      HA_PORT: String(haPort),
-      WA_PORT: String(addonPort),
-      WA_INGRESS_PORT: String(ingressPort),
-      DEVELOP_DIR: stateDir,
-    };
-    haUrl = `http://127.0.0.1:${haPort}`;
-    addonUrl = `http://127.0.0.1:${addonPort}`;
+    await walk.prepare('wa-walk-');
+    ({ stateDir, env, addonUrl } = walk);
   });
 
-  after(async () => {
-    await context?.close();
-    await develop?.interrupt();
-    writeFileSync(join(ARTIFACTS, 'browser-problems.log'), browserProblems.join('\n'));
-    // Home Assistant moves the previous log to `.1` when it starts again.
-    for (const log of ['home-assistant.log.1', 'home-assistant.log']) {
-      const path = join(stateDir, 'ha-simulator', log);
-      if (existsSync(path)) copyFileSync(path, join(ARTIFACTS, log));
-    }
-    rmSync(stateDir, { recursive: true, force: true });
-  });
+  // Home Assistant moves the previous log to `.1` when it starts again.
+  after(() => walk.finish(develop, ['home-assistant.log.1', 'home-assistant.log']));
 
   step('scripts/develop --simulator serves Home Assistant and the add-on', async () => {
     develop = new Develop(env, join(ARTIFACTS, 'develop.log'));
@@ -130,41 +60,14 @@ describe('a person walks through the real Home Assistant UI', { timeout: 300_000
     console.log(`${answered}; scripts/develop was ready after ${seconds.toFixed(1)} s`);
     assert.ok(develop.output.includes(`user ${DEMO_USER}, password ${DEMO_PASSWORD}`), 'the demo login is printed');
     assert.ok(develop.output.includes(addonUrl), 'the add-on URL is printed');
-    const userDataDir = join(stateDir, 'chromium');
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-      viewport: { width: 1280, height: 800 },
-      colorScheme: 'light',
-      locale: 'en-US',
-    });
-    context.setDefaultTimeout(UI_TIMEOUT_MS);
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (message) => {
-      if (message.type() === 'error') browserProblems.push(`console: ${message.text()}`);
-    });
-    page.on('response', (response) => {
-      if (response.status() >= 400) browserProblems.push(`${response.status()} ${response.url()}`);
-    });
-    page.on('requestfailed', (request) => browserProblems.push(`${request.failure()?.errorText} ${request.url()}`));
+    page = await walk.openBrowser({ width: 1280, height: 800 });
+    page.on('requestfailed', (request) => walk.browserProblems.push(`${request.failure()?.errorText} ${request.url()}`));
   });
 
   step('logs in as the demo user and lands on the dashboard, not the onboarding wizard', async () => {
-    await page.goto(haUrl);
-    await page.getByRole('textbox', { name: 'Username' }).fill(DEMO_USER);
-    await page.getByRole('textbox', { name: 'Password' }).fill(DEMO_PASSWORD);
-    await screenshot('login');
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByText('Welcome Demo').waitFor();
+    await walk.logIn(() => screenshot('login'));
     assert.ok(!page.url().includes('onboarding'), `landed on ${page.url()}`);
-    // Home Assistant asks once to keep the HTTP settings scripts/develop wrote (its own port, loopback).
-    const pending = page.locator('dialog-http-pending-config');
-    const confirm = pending.getByRole('button', { name: 'Confirm' });
-    if (await confirm.waitFor({ timeout: 5_000 }).then(() => true, () => false)) {
-      await confirm.click();
-      await confirm.waitFor({ state: 'hidden' });
-    }
+    await walk.confirmHttpSettings();
     await screenshot('dashboard');
   });
 
@@ -172,18 +75,12 @@ describe('a person walks through the real Home Assistant UI', { timeout: 300_000
     await page.locator('ha-sidebar').getByText('Settings', { exact: true }).click();
     await page.getByText('Devices & services', { exact: true }).click();
     await page.getByRole('button', { name: 'Add integration' }).click();
-    // "Select brand": its search box has no label, only the hint a person reads in it.
-    await addIntegrationDialog().getByPlaceholder('Search for a brand name').fill('WhatsApp');
-    await addIntegrationDialog().getByRole('button', { name: 'WhatsApp', exact: true }).click();
-    await flowDialogTitled('Connect to the WhatsApp app in Home Assistant').waitFor();
+    await walk.chooseWhatsApp();
     await screenshot('connect-form');
   });
 
   step('connects to the add-on with its URL and API key', async () => {
-    const apiKey = readFileSync(join(stateDir, 'addon-simulator', 'api_key'), 'utf8').trim();
-    await flowDialog().getByRole('textbox', { name: 'URL' }).fill(addonUrl);
-    await flowDialog().getByRole('textbox', { name: 'API key' }).fill(apiKey);
-    await flowDialog().getByRole('button', { name: 'Submit' }).click();
+    await walk.connectToAddon();
     await flowDialogTitled('Link your WhatsApp account').waitFor();
     await screenshot('link-menu');
   });
