@@ -123,9 +123,16 @@ class AddonProcess:
 
     async def start(self, *, within: float = 30) -> None:
         """Run the service and wait until `/health` answers."""
-        ensure_built()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        env = {
+        await self._launch(
+            [NODE, *self.node_args, str(MAIN)],
+            {**self.service_env(), **self.extra_env},
+            what="the add-on to start",
+            within=within,
+        )
+
+    def service_env(self) -> dict[str, str]:
+        """The environment the service reads: engine, data folder, ports, key and log level."""
+        return {
             "PATH": os.environ.get("PATH", ""),
             "WA_ENGINE": self.engine,
             "WA_DATA_DIR": str(self.data_dir),
@@ -134,20 +141,33 @@ class AddonProcess:
             "WA_INGRESS_PORT": str(self.ingress_port),
             "WA_API_KEY": self.api_key,
             "WA_LOG_LEVEL": self.log_level,
-            **self.extra_env,
         }
+
+    async def _launch(
+        self,
+        command: list[str],
+        env: dict[str, str],
+        *,
+        what: str,
+        within: float,
+        new_session: bool = False,
+    ) -> None:
+        """Start `command` with its output in the log and wait until `/health` answers."""
+        ensure_built()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(  # noqa: ASYNC220, S603 - returns at once; fixed command
-                [NODE, *self.node_args, str(MAIN)],
+                command,
                 cwd=ADDON_DIR,
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=new_session,
             )
         if self not in STARTED:
             STARTED.append(self)
         self.starts += 1
-        await wait_for(self._healthy, within=within, what="the add-on to start")
+        await wait_for(self._healthy, within=within, what=what)
 
     async def _healthy(self) -> bool:
         if self.process is not None and self.process.poll() is not None:

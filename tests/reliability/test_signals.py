@@ -16,15 +16,15 @@ import contextlib
 import os
 import shutil
 import signal
-import subprocess
 import time
 from typing import TYPE_CHECKING
 
-from .addon_process import ADDON_DIR, STARTED, AddonProcess, ensure_built, wait_for
+from .addon_process import AddonProcess, wait_for
 from .conftest import FULL
 
 if TYPE_CHECKING:
     from pathlib import Path
+    import subprocess
 
     import pytest
 
@@ -41,33 +41,17 @@ class NpmAddonProcess(AddonProcess):
 
     async def start(self, *, within: float = 30) -> None:
         """Run `npm start` and wait until `/health` answers."""
-        ensure_built()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": os.environ.get("HOME", str(self.data_dir)),
-            "npm_config_update_notifier": "false",
-            "WA_ENGINE": self.engine,
-            "WA_DATA_DIR": str(self.data_dir),
-            "WA_HOST": "127.0.0.1",
-            "WA_PORT": str(self.port),
-            "WA_INGRESS_PORT": str(self.ingress_port),
-            "WA_API_KEY": self.api_key,
-            "WA_LOG_LEVEL": self.log_level,
-        }
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: ASYNC220, S603 - returns at once; fixed command
-                [NPM, "start", "--silent"],
-                cwd=ADDON_DIR,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        if self not in STARTED:
-            STARTED.append(self)
-        self.starts += 1
-        await wait_for(self._healthy, within=within, what="npm start to answer")
+        await self._launch(
+            [NPM, "start", "--silent"],
+            {
+                **self.service_env(),
+                "HOME": os.environ.get("HOME", str(self.data_dir)),
+                "npm_config_update_notifier": "false",
+            },
+            what="npm start to answer",
+            within=within,
+            new_session=True,
+        )
 
 
 async def port_closed(addon: AddonProcess) -> bool:
