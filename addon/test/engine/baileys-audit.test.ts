@@ -4,22 +4,20 @@
  * traffic would produce.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 
 import makeWASocket, { type BinaryNode, type GroupMetadata, type UserFacingSocketConfig, type WASocket } from 'baileys';
 import { pino } from 'pino';
 
-import { openAuthStore, type DurableAuthState } from '../../src/auth/auth-store.js';
-import { openMessageStore, type MessageStore } from '../../src/auth/message-store.js';
+import type { DurableAuthState } from '../../src/auth/auth-store.js';
+import type { MessageStore } from '../../src/auth/message-store.js';
 import { BaileysEngine } from '../../src/engine/baileys.js';
 import type { BaileysEngineOptions } from '../../src/engine/baileys-options.js';
 import { EngineRequestError, type CloseInfo, type EngineConnection } from '../../src/engine/types.js';
 import { buildIncomingMessage } from '../../src/engine/wa-message-builder.js';
 import type { JournalInput } from '../../src/journal/types.js';
 import { startLoopbackWsServer, type LoopbackWsServer } from '../fixtures/loopback-ws.js';
+import { openEngineStores, type EngineStores } from '../helpers/engine-stores.js';
 
 const OWN = '15550000001@s.whatsapp.net';
 const ALICE = '4917612345678@s.whatsapp.net';
@@ -43,24 +41,21 @@ interface Harness {
 
 describe('Baileys engine: the audit findings', () => {
   const logger = pino({ level: 'silent' });
-  let dir: string;
+  let stores: EngineStores;
   let auth: DurableAuthState;
   let messages: MessageStore;
   let server: LoopbackWsServer;
   const open: EngineConnection[] = [];
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'baileys-audit-'));
-    auth = await openAuthStore(join(dir, 'auth'), logger);
-    messages = await openMessageStore(join(dir, 'messages'), {}, logger);
+    stores = await openEngineStores('baileys-audit-', logger);
+    ({ auth, messages } = stores);
     server = await startLoopbackWsServer({ behaviour: 'hang' });
   });
 
   after(async () => {
     await server.close();
-    await auth.flush();
-    await messages.flush();
-    await rm(dir, { recursive: true, force: true });
+    await stores.close();
   });
 
   afterEach(async () => {

@@ -4,21 +4,19 @@
  * receives the events WhatsApp traffic would produce.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 
 import makeWASocket, { proto, type WASocket } from 'baileys';
 import { pino } from 'pino';
 
-import { openAuthStore, type DurableAuthState } from '../../src/auth/auth-store.js';
-import { openMessageStore, type MessageStore } from '../../src/auth/message-store.js';
+import type { DurableAuthState } from '../../src/auth/auth-store.js';
+import type { MessageStore } from '../../src/auth/message-store.js';
 import { BaileysEngine } from '../../src/engine/baileys.js';
 import type { Account, CloseInfo, EngineConnection } from '../../src/engine/types.js';
 import { buildIncomingMessage, buildOwnMessage } from '../../src/engine/wa-message-builder.js';
 import type { JournalInput } from '../../src/journal/types.js';
 import { startLoopbackWsServer, type LoopbackWsServer } from '../fixtures/loopback-ws.js';
+import { openEngineStores, type EngineStores } from '../helpers/engine-stores.js';
 
 const OWN = '15550000001@s.whatsapp.net';
 const ALICE = '4917612345678@s.whatsapp.net';
@@ -41,7 +39,7 @@ async function until(condition: () => boolean, what: string, timeoutMs = 3_000):
 
 describe('Baileys engine: socket events → session callbacks', () => {
   const logger = pino({ level: 'silent' });
-  let dir: string;
+  let stores: EngineStores;
   let auth: DurableAuthState;
   let messages: MessageStore;
   let server: LoopbackWsServer;
@@ -53,17 +51,14 @@ describe('Baileys engine: socket events → session callbacks', () => {
   const events = () => calls.flatMap((c) => (c.type === 'event' ? [c.event] : []));
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'baileys-events-'));
-    auth = await openAuthStore(join(dir, 'auth'), logger);
-    messages = await openMessageStore(join(dir, 'messages'), {}, logger);
+    stores = await openEngineStores('baileys-events-', logger);
+    ({ auth, messages } = stores);
     server = await startLoopbackWsServer({ behaviour: 'hang' });
   });
 
   after(async () => {
     await server.close();
-    await auth.flush();
-    await messages.flush();
-    await rm(dir, { recursive: true, force: true });
+    await stores.close();
   });
 
   beforeEach(async () => {

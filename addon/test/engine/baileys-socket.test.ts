@@ -1,20 +1,18 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { pino } from 'pino';
 
-import { openAuthStore, type DurableAuthState } from '../../src/auth/auth-store.js';
-import { openMessageStore, type MessageStore } from '../../src/auth/message-store.js';
+import type { DurableAuthState } from '../../src/auth/auth-store.js';
+import type { MessageStore } from '../../src/auth/message-store.js';
 import { BaileysEngine } from '../../src/engine/baileys.js';
 import { StatusDeduplicator } from '../../src/engine/chat-tracking.js';
 import type { CloseInfo, ConnectionHandlers, EngineConnection } from '../../src/engine/types.js';
 import { startRefusingServer } from '../fixtures/loopback-http-refusal.js';
 import { refusedWsUrl, startLoopbackWsServer } from '../fixtures/loopback-ws.js';
+import { openEngineStores, type EngineStores } from '../helpers/engine-stores.js';
 
 /** What a connection reported, in order. */
 interface Recording {
@@ -58,7 +56,7 @@ const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('Baileys engine against a loopback WebSocket server', () => {
   const logger = pino({ level: 'silent' });
-  let dir: string;
+  let stores: EngineStores;
   let auth: DurableAuthState;
   let messages: MessageStore;
   const unhandled: unknown[] = [];
@@ -66,16 +64,13 @@ describe('Baileys engine against a loopback WebSocket server', () => {
 
   before(async () => {
     process.on('unhandledRejection', onUnhandled);
-    dir = await mkdtemp(join(tmpdir(), 'baileys-socket-'));
-    auth = await openAuthStore(join(dir, 'auth'), logger);
-    messages = await openMessageStore(join(dir, 'messages'), {}, logger);
+    stores = await openEngineStores('baileys-socket-', logger);
+    ({ auth, messages } = stores);
   });
 
   after(async () => {
     process.off('unhandledRejection', onUnhandled);
-    await auth.flush();
-    await messages.flush();
-    await rm(dir, { recursive: true, force: true });
+    await stores.close();
   });
 
   const engine = (url: string, connectTimeoutMs?: number) =>
