@@ -2,8 +2,10 @@
  * Shared pieces of the media tests: Baileys' own upload function wired to the fake media host
  * through the `media_conn` handler, and a watch on outgoing connections and name lookups.
  */
+import assert from 'node:assert/strict';
 import dns from 'node:dns';
 import net from 'node:net';
+import { afterEach, beforeEach } from 'node:test';
 
 import {
   decodeBinaryNode,
@@ -113,6 +115,18 @@ export function watchNetwork(): NetworkWatch {
       dns.lookup = originalLookup;
     },
   };
+}
+
+/** Checks around every test of the enclosing `describe` that nothing left loopback or looked up a name. */
+export function watchNetworkInEachTest(): void {
+  let watch: NetworkWatch;
+  beforeEach(() => {
+    watch = watchNetwork();
+  });
+  afterEach(() => {
+    watch.stop();
+    assert.deepEqual(watch.violations, [], 'nothing may leave the loopback interface or look up a name');
+  });
 }
 
 function connectHostOf(args: unknown[]): string | null {

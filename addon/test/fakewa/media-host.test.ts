@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 
 import {
   downloadContentFromMessage,
@@ -18,7 +18,7 @@ import {
 import { MediaHost, MediaNotFoundError, type UploadedMedia } from '../../src/fakewa/media-host.js';
 import { MediaIntegrityError } from '../../src/fakewa/media-crypto.js';
 import { createMediaDispatcher } from '../../src/fakewa/media-transport.js';
-import { baileysUpload, silentLogger, watchNetwork, type NetworkWatch } from './media-harness.js';
+import { baileysUpload, silentLogger, watchNetworkInEachTest } from './media-harness.js';
 
 /** A received message as Baileys hands it to the engine. */
 function incoming(message: proto.IMessage, id = 'MEDIA1'): WAMessage {
@@ -53,7 +53,6 @@ function httpStatusOf(error: unknown): number | undefined {
 
 describe('fake media host with the real Baileys media code', () => {
   let host: MediaHost;
-  let watch: NetworkWatch;
 
   before(async () => {
     host = await MediaHost.start({ logger: silentLogger });
@@ -61,13 +60,7 @@ describe('fake media host with the real Baileys media code', () => {
   after(async () => {
     await host.close();
   });
-  beforeEach(() => {
-    watch = watchNetwork();
-  });
-  afterEach(() => {
-    watch.stop();
-    assert.deepEqual(watch.violations, [], 'nothing may leave the loopback interface or look up a name');
-  });
+  watchNetworkInEachTest();
 
   const sends: Array<{ mediaType: MediaType; content: (bytes: Buffer) => AnyMediaMessageContent }> = [
     { mediaType: 'image', content: (image) => ({ image, mimetype: 'image/jpeg', caption: 'a photo' }) },

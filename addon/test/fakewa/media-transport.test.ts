@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:https';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 
 import { downloadContentFromMessage, getBinaryNodeChild, getBinaryNodeChildren } from 'baileys';
 
@@ -9,11 +9,10 @@ import { mediaConnHandler } from '../../src/fakewa/media-conn.js';
 import { MediaHost } from '../../src/fakewa/media-host.js';
 import { MediaBlobStore } from '../../src/fakewa/media-store.js';
 import { createMediaDispatcher, createMediaUploadAgent, MediaHostRefusedError } from '../../src/fakewa/media-transport.js';
-import { exchange, mediaConnQuery, silentLogger, watchNetwork, type NetworkWatch } from './media-harness.js';
+import { exchange, mediaConnQuery, silentLogger, watchNetworkInEachTest } from './media-harness.js';
 
 describe('media transport: only WhatsApp media hosts, only over loopback', () => {
   let host: MediaHost;
-  let watch: NetworkWatch;
 
   before(async () => {
     host = await MediaHost.start({ logger: silentLogger, hostnames: ['media-lo0-1.cdn.whatsapp.net'] });
@@ -21,13 +20,7 @@ describe('media transport: only WhatsApp media hosts, only over loopback', () =>
   after(async () => {
     await host.close();
   });
-  beforeEach(() => {
-    watch = watchNetwork();
-  });
-  afterEach(() => {
-    watch.stop();
-    assert.deepEqual(watch.violations, [], 'nothing may leave the loopback interface or look up a name');
-  });
+  watchNetworkInEachTest();
 
   it('the download dispatcher refuses any host that is not a WhatsApp media host, without connecting', async () => {
     const dispatcher = createMediaDispatcher(host);
