@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'node:test';
 
 import { pino, type Logger } from 'pino';
 
@@ -19,6 +20,7 @@ import type { ConnectionState, JournalInput } from '../../src/journal/types.js';
 import type { BackoffOptions } from '../../src/session/backoff.js';
 import { Session, type SessionView } from '../../src/session/session.js';
 import { DEFAULT_SIMULATED_PHONE, SimulatedWhatsApp } from '../../src/simulator/simulated-whatsapp.js';
+import { installLoopbackGuard, type LoopbackGuard } from './loopback-only.js';
 
 export interface RealSessionOptions {
   /** Reuse a data directory (a restart); a fresh temporary one when absent. */
@@ -176,5 +178,26 @@ export async function startRealSession(options: RealSessionOptions = {}): Promis
       await Promise.allSettled([journal.close(), auth.flush(), messages.flush()]);
       if (!keepDir) rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * For every test of the enclosing `describe`: the returned `start` opens a real session behind a
+ * loopback guard; after the test the session is disposed of and the guard checked.
+ */
+export function realSessionPerTest(): (options?: RealSessionOptions) => Promise<RealSession> {
+  let session: RealSession | null = null;
+  let guard: LoopbackGuard | null = null;
+  afterEach(async () => {
+    await session?.dispose();
+    session = null;
+    guard?.restore();
+    guard?.assertClean();
+    guard = null;
+  });
+  return async (options = {}) => {
+    guard = installLoopbackGuard();
+    session = await startRealSession(options);
+    return session;
   };
 }

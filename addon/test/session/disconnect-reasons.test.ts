@@ -4,14 +4,13 @@
  * kept, and the pause before the next connection attempt under the documented policy.
  */
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
 import { CLIENT_OUTDATED_RETRY_MS, SIMULATED_DISCONNECT_REASONS } from '../../src/engine/disconnect.js';
 import type { DisconnectReasonName } from '../../src/engine/types.js';
 import { DEFAULT_BACKOFF } from '../../src/session/backoff.js';
 import type { SessionView } from '../../src/session/session.js';
-import { installLoopbackGuard, type LoopbackGuard } from '../helpers/loopback-only.js';
-import { startRealSession, type RealSession } from '../helpers/real-session.js';
+import { realSessionPerTest, type RealSession } from '../helpers/real-session.js';
 
 /** Baileys' keep-alive: a silent connection is given up after the interval plus 5 s. */
 const KEEP_ALIVE_MS = 500;
@@ -40,16 +39,7 @@ const EXPECTED: Readonly<Record<string, Expectation>> = {
 };
 
 describe('every disconnect reason, with the real engine on the fake WhatsApp network', () => {
-  let h: RealSession | null = null;
-  let guard: LoopbackGuard | null = null;
-
-  afterEach(async () => {
-    await h?.dispose();
-    h = null;
-    guard?.restore();
-    guard?.assertClean();
-    guard = null;
-  });
+  const startSession = realSessionPerTest();
 
   it('covers every reason the simulator can end a connection with', () => {
     assert.deepEqual([...SIMULATED_DISCONNECT_REASONS].sort(), Object.keys(EXPECTED).sort());
@@ -59,8 +49,7 @@ describe('every disconnect reason, with the real engine on the fake WhatsApp net
   async function linkedThenDropped(
     reason: DisconnectReasonName,
   ): Promise<{ s: RealSession; droppedAt: Promise<number>; attemptsBefore: number; journalledBefore: number }> {
-    guard = installLoopbackGuard();
-    const s = (h = await startRealSession({ keepAliveIntervalMs: KEEP_ALIVE_MS }));
+    const s = await startSession({ keepAliveIntervalMs: KEEP_ALIVE_MS });
     await s.pair();
     const journalledBefore = (await s.journalledStates('connected')).length;
     const attemptsBefore = s.connectAttempts.length;

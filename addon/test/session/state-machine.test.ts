@@ -4,30 +4,15 @@
  * covered in disconnect-reasons.test.ts.
  */
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { installLoopbackGuard, type LoopbackGuard } from '../helpers/loopback-only.js';
-import { startRealSession, type RealSession } from '../helpers/real-session.js';
+import { realSessionPerTest, type RealSession, type RealSessionOptions } from '../helpers/real-session.js';
 
 const FAST_BACKOFF = { baseMs: 50, capMs: 400, floorMs: 20, stableAfterMs: 60_000 };
 
 describe('session state machine with the real engine on the fake WhatsApp network', () => {
-  let h: RealSession | null = null;
-  let guard: LoopbackGuard | null = null;
-
-  const start = async (options: Parameters<typeof startRealSession>[0] = {}): Promise<RealSession> => {
-    guard = installLoopbackGuard();
-    h = await startRealSession({ backoff: FAST_BACKOFF, ...options });
-    return h;
-  };
-
-  afterEach(async () => {
-    await h?.dispose();
-    h = null;
-    guard?.restore();
-    guard?.assertClean();
-    guard = null;
-  });
+  const startSession = realSessionPerTest();
+  const start = (options: RealSessionOptions = {}): Promise<RealSession> => startSession({ backoff: FAST_BACKOFF, ...options });
 
   it('pairs: starting → pairing (QR) → restartRequired after the scan → connected as the phone’s account', async () => {
     const s = await start();
