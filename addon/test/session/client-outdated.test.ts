@@ -11,6 +11,7 @@ import { CLIENT_OUTDATED_RETRY_MS, reasonFromClose } from '../../src/engine/disc
 import type { ConnectionHandlers, Engine, EngineConnection } from '../../src/engine/types.js';
 import type { JournalInput } from '../../src/journal/types.js';
 import { Session } from '../../src/session/session.js';
+import { stubConnection } from '../helpers/stub-connection.js';
 
 /** An engine whose connections WhatsApp refuses as it does an outdated client. */
 class RefusingEngine implements Engine {
@@ -27,20 +28,7 @@ class RefusingEngine implements Engine {
     setImmediate(() =>
       handlers.onClose({ reason: reasonFromClose(405, 'Connection Failure'), statusCode: 405, message: 'Connection Failure' }),
     );
-    const refuse = () => Promise.reject(new Error('closed'));
-    return {
-      requestPairingCode: refuse,
-      close: async () => undefined,
-      logout: async () => undefined,
-      send: refuse,
-      edit: refuse,
-      delete: refuse,
-      markRead: refuse,
-      setPresence: refuse,
-      groups: refuse,
-      checkNumber: refuse,
-      downloadMedia: refuse,
-    };
+    return stubConnection('closed');
   }
 
   async clearCredentials(): Promise<void> {

@@ -17,6 +17,7 @@ import {
   type SentMessage,
 } from '../../src/engine/types.js';
 import { Session, SessionError } from '../../src/session/session.js';
+import { stubConnection } from '../helpers/stub-connection.js';
 
 const ACCOUNT = { jid: '15550000001@s.whatsapp.net', phone: '+15550000001', name: null };
 const MESSAGE: OutgoingMessage = { to: '4917612345678@s.whatsapp.net', content: { type: 'text', text: 'hi' }, replyTo: null, mentions: [] };
@@ -36,8 +37,7 @@ class DroppingEngine implements Engine {
   connect(handlers: ConnectionHandlers): EngineConnection {
     const number = ++this.connections;
     setImmediate(() => handlers.onOpen(ACCOUNT));
-    const refuse = (): Promise<never> => Promise.reject(new Error('not used'));
-    return {
+    return stubConnection('not used', {
       send: async (): Promise<SentMessage> => {
         if (number === 1) {
           // WhatsApp ended the stream (515) as the send went out: nothing was written.
@@ -47,17 +47,7 @@ class DroppingEngine implements Engine {
         this.sentOn.push(number);
         return { id: `ID${number}`, to: MESSAGE.to, timestamp: new Date().toISOString() };
       },
-      requestPairingCode: refuse,
-      close: async () => undefined,
-      logout: async () => undefined,
-      edit: refuse,
-      delete: refuse,
-      markRead: refuse,
-      setPresence: refuse,
-      groups: refuse,
-      checkNumber: refuse,
-      downloadMedia: refuse,
-    };
+    });
   }
 
   async clearCredentials(): Promise<void> {}
