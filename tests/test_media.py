@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
     from pathlib import Path
 
-    from homeassistant.core import HomeAssistant
+    from homeassistant.core import HomeAssistant, ServiceResponse
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
     from .conftest import Addon, Outbox
@@ -29,6 +29,17 @@ PHOTO = b"\xff\xd8\xff\xe0 a photo " * 100
 CLIP = b"\x00\x00\x00\x18ftypmp42 a clip " * 100
 PDF = b"%PDF-1.4 an invoice " * 100
 VOICE = b"OggS a voice note " * 100
+
+
+async def download(hass: HomeAssistant, message_id: str) -> ServiceResponse:
+    """Save a received message's media with the action, as an automation would."""
+    return await hass.services.async_call(
+        DOMAIN,
+        "download_media",
+        {"message_id": message_id},
+        blocking=True,
+        return_response=True,
+    )
 
 
 def sha256(data: bytes) -> str:
@@ -274,16 +285,7 @@ async def test_received_media_is_saved_in_the_media_folder(
         media={"mimetype": "application/pdf", "filename": "Rechnung.pdf", "size": 99},
     )
 
-    saved = [
-        await hass.services.async_call(
-            DOMAIN,
-            "download_media",
-            {"message_id": message_id},
-            blocking=True,
-            return_response=True,
-        )
-        for message_id in (photo_id, document_id)
-    ]
+    saved = [await download(hass, message_id) for message_id in (photo_id, document_id)]
 
     photo = media_dir / "whatsapp" / f"{photo_id}.jpg"
     document = media_dir / "whatsapp" / f"{document_id}.pdf"
@@ -324,13 +326,7 @@ async def test_media_folder_is_an_option(
     message_id = await shared_addon.incoming(
         kind="sticker", media={"mimetype": "image/webp"}
     )
-    saved = await hass.services.async_call(
-        DOMAIN,
-        "download_media",
-        {"message_id": message_id},
-        blocking=True,
-        return_response=True,
-    )
+    saved = await download(hass, message_id)
 
     assert saved == {"path": str(media_dir / "chats" / "family" / f"{message_id}.webp")}
 
@@ -339,13 +335,7 @@ async def test_media_folder_is_an_option(
         shared_entry, options={"media_folder": "taken"}
     )
     with pytest.raises(HomeAssistantError) as caught:
-        await hass.services.async_call(
-            DOMAIN,
-            "download_media",
-            {"message_id": message_id},
-            blocking=True,
-            return_response=True,
-        )
+        await download(hass, message_id)
     assert caught.value.translation_key == "media_save_failed"
     assert "Check the media folder in the WhatsApp account's options" in str(
         caught.value
@@ -363,13 +353,7 @@ async def test_a_message_without_media_has_nothing_to_download(
 
     for message_id in (text_id, "3EB0NEVERSEEN"):
         with pytest.raises(ServiceValidationError) as caught:
-            await hass.services.async_call(
-                DOMAIN,
-                "download_media",
-                {"message_id": message_id},
-                blocking=True,
-                return_response=True,
-            )
+            await download(hass, message_id)
         assert caught.value.translation_key == "no_media"
         assert f"Message {message_id} has no media to download" in str(caught.value)
     assert not (media_dir / "whatsapp").exists()
@@ -404,13 +388,7 @@ async def test_downloaded_files_get_no_extension_the_sender_chose(
     )
     assert saved is None
     for message_id in (html_id, pdf_id):
-        await hass.services.async_call(
-            DOMAIN,
-            "download_media",
-            {"message_id": message_id},
-            blocking=True,
-            return_response=True,
-        )
+        await download(hass, message_id)
 
     folder = media_dir / "whatsapp"
     assert sorted(path.name for path in folder.iterdir()) == sorted(
