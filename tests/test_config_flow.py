@@ -26,6 +26,8 @@ from .conftest import DEFAULT_JID, DEFAULT_PHONE, Addon, mock_entry
 from .helpers import FlowProgress, wait_until
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from homeassistant.core import HomeAssistant
 
 OTHER_PHONE = "+15550000002"
@@ -67,6 +69,21 @@ async def finish_pairing(progress: FlowProgress) -> ConfigFlowResult:
     while result["type"] is FlowResultType.SHOW_PROGRESS:
         result = await progress.next_step()
     return result
+
+
+async def pair_by_qr(
+    hass: HomeAssistant,
+    result: ConfigFlowResult,
+    meanwhile: Callable[[], Awaitable[object]],
+) -> ConfigFlowResult:
+    """Open the QR step, do `meanwhile` (scan, stop the add-on, …), follow the flow on."""
+    progress = FlowProgress(hass, result["flow_id"])
+    try:
+        await open_qr_step(hass, result, progress)
+        await meanwhile()
+        return await finish_pairing(progress)
+    finally:
+        progress.close()
 
 
 async def test_user_flow_links_by_qr_code(hass: HomeAssistant, addon: Addon) -> None:
@@ -340,11 +357,7 @@ async def test_discovery_of_unlinked_addon_leads_to_pairing(
     assert again["reason"] == "already_in_progress"
 
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
-    progress = FlowProgress(hass, result["flow_id"])
-    await open_qr_step(hass, result, progress)
-    await addon.scan()
-    result = await finish_pairing(progress)
-    progress.close()
+    result = await pair_by_qr(hass, result, addon.scan)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["result"].unique_id == DEFAULT_JID
 
@@ -451,11 +464,7 @@ async def test_reconfigure_to_an_unlinked_addon_links_it_first(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_URL: addon.url, CONF_API_KEY: addon.api_key}
     )
-    progress = FlowProgress(hass, result["flow_id"])
-    await open_qr_step(hass, result, progress)
-    await addon.scan()
-    result = await finish_pairing(progress)
-    progress.close()
+    result = await pair_by_qr(hass, result, addon.scan)
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
@@ -477,11 +486,7 @@ async def test_logged_out_account_is_linked_again_through_reauth(
     assert "unlinked" in result["description_placeholders"]["reason"]
 
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
-    progress = FlowProgress(hass, result["flow_id"])
-    await open_qr_step(hass, result, progress)
-    await linked_addon.scan()
-    result = await finish_pairing(progress)
-    progress.close()
+    result = await pair_by_qr(hass, result, linked_addon.scan)
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
@@ -496,12 +501,7 @@ async def test_reauth_with_another_phone_is_refused(
     await linked_addon.disconnect("loggedOut")
     flow = await wait_for_reauth_flow(hass)
     result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
-    progress = FlowProgress(hass, result["flow_id"])
-    await open_qr_step(hass, result, progress)
-
-    await linked_addon.scan(OTHER_PHONE)
-    result = await finish_pairing(progress)
-    progress.close()
+    result = await pair_by_qr(hass, result, lambda: linked_addon.scan(OTHER_PHONE))
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_account"
@@ -553,12 +553,7 @@ async def test_addon_lost_while_pairing_ends_the_flow(
 ) -> None:
     """When the add-on stays away during pairing, the flow says so and stops."""
     result = await start_user_flow(hass, addon)
-    progress = FlowProgress(hass, result["flow_id"])
-    await open_qr_step(hass, result, progress)
-
-    await addon.async_stop()
-    result = await finish_pairing(progress)
-    progress.close()
+    result = await pair_by_qr(hass, result, addon.async_stop)
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "cannot_connect"

@@ -20,8 +20,8 @@ from custom_components.whatsapp_bridge.const import (
 )
 
 from .conftest import DEFAULT_PHONE, Addon
-from .helpers import FlowProgress, wait_until
-from .test_config_flow import finish_pairing, open_qr_step, start_user_flow
+from .helpers import wait_until
+from .test_config_flow import pair_by_qr, start_user_flow
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -37,11 +37,7 @@ async def test_pair_receive_send_and_read_on_the_real_engine(
 ) -> None:
     """Pair in the UI, hear from a LID contact, answer, and see it read."""
     result = await start_user_flow(hass, addon)
-    progress = FlowProgress(hass, result["flow_id"])
-    await open_qr_step(hass, result, progress)
-    await addon.scan()
-    result = await finish_pairing(progress)
-    progress.close()
+    result = await pair_by_qr(hass, result, addon.scan)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == DEFAULT_PHONE
     entry = result["result"]

@@ -8,13 +8,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.data_entry_flow import FlowResultType
 
 from .conftest import DEFAULT_PHONE, mock_entry
-from .helpers import FlowProgress
-from .test_config_flow import (
-    OTHER_PHONE,
-    finish_pairing,
-    open_qr_step,
-    wait_for_reauth_flow,
-)
+from .test_config_flow import OTHER_PHONE, pair_by_qr, wait_for_reauth_flow
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -46,11 +40,7 @@ async def test_reauth_offers_to_unlink_the_other_account(
 
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert (await linked_addon.session())["me"] is None
-    progress = FlowProgress(hass, result["flow_id"])
-    await open_qr_step(hass, result, progress)
-    await linked_addon.scan(OTHER_PHONE)
-    result = await finish_pairing(progress)
-    progress.close()
+    result = await pair_by_qr(hass, result, lambda: linked_addon.scan(OTHER_PHONE))
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
