@@ -1,9 +1,8 @@
 /**
  * Slows down guessing the API key, per client address. The first few wrong keys are answered at
- * once (a typo, an old key in a script); after that the address is refused without its key being
- * checked for a pause that doubles with every further wrong key. Only the guessing address waits: a
- * correct key from any other address is never delayed, and a correct key from this one clears its
- * record once its pause is over.
+ * once (a typo, an old key in a script); after that each further wrong key is answered later, the
+ * delay doubling up to a ceiling, so guessing from one address crawls while the answer stays the
+ * contract's 401. The right key is never delayed, from any address, and clears the record.
  */
 export interface KeyThrottleOptions {
   /** Wrong keys in a row answered at once before the first pause. */
@@ -18,8 +17,10 @@ export interface KeyThrottleOptions {
 
 export const DEFAULT_KEY_THROTTLE: KeyThrottleOptions = {
   freeFailures: 5,
-  firstPauseMs: 1_000,
-  maxPauseMs: 60_000,
+  firstPauseMs: 100,
+  // Low enough that a client probing many routes with a wrong key (as a conformance check does)
+  // still finishes; high enough, with the per-address connection limit, to make guessing crawl.
+  maxPauseMs: 1_000,
   forgetAfterMs: 15 * 60_000,
   maxClients: 10_000,
 };
@@ -27,7 +28,6 @@ export const DEFAULT_KEY_THROTTLE: KeyThrottleOptions = {
 interface FailureRecord {
   failures: number;
   lastFailureAt: number;
-  pausedUntil: number;
 }
 
 export class KeyThrottle {
@@ -38,25 +38,18 @@ export class KeyThrottle {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Milliseconds this address must still wait before its key is checked; 0: check it now. */
-  pauseLeft(client: string): number {
-    const record = this.current(client);
-    return record ? Math.max(0, record.pausedUntil - this.now()) : 0;
-  }
-
   succeeded(client: string): void {
     this.clients.delete(client);
   }
 
-  /** Records a wrong key; returns the pause it starts (0 while still within the free failures). */
+  /** Records a wrong key; returns how long its answer is held back (0 within the free failures). */
   failed(client: string): number {
     const now = this.now();
-    const record = this.current(client) ?? { failures: 0, lastFailureAt: now, pausedUntil: 0 };
+    const record = this.current(client) ?? { failures: 0, lastFailureAt: now };
     record.failures += 1;
     record.lastFailureAt = now;
-    const beyond = record.failures - this.options.freeFailures;
+    const beyond = record.failures - this.options.freeFailures - 1;
     const pause = beyond < 0 ? 0 : Math.min(this.options.maxPauseMs, this.options.firstPauseMs * 2 ** beyond);
-    record.pausedUntil = now + pause;
     // Re-inserting keeps the Map in least-recently-failed order, so eviction drops the stalest.
     this.clients.delete(client);
     this.clients.set(client, record);
