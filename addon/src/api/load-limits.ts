@@ -27,11 +27,13 @@ export interface LoadLimits {
   freeWrongKeys: number;
 }
 
+// Generous: Home Assistant holds one long-poll per account and up to 100 connections when many sends
+// queue, and tools on the same machine share its address. The caps stop floods, not busy clients.
 export const DEFAULT_LOAD_LIMITS: LoadLimits = {
-  maxConnections: 512,
-  maxConnectionsPerClient: 128,
-  maxLongPolls: 64,
-  maxLongPollsPerClient: 16,
+  maxConnections: 1024,
+  maxConnectionsPerClient: 512,
+  maxLongPolls: 256,
+  maxLongPollsPerClient: 128,
   headersTimeoutMs: 10_000,
   unauthenticatedIdleMs: 10_000,
   freeWrongKeys: 5,

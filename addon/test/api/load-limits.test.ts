@@ -53,7 +53,7 @@ async function latestSeq(service: RunningService): Promise<number> {
 describe('long-polls are capped per client and in all', () => {
   let service: RunningService;
   before(async () => {
-    service = await startService({ env: { WA_MAX_LONG_POLLS: '20' } });
+    service = await startService({ env: { WA_MAX_LONG_POLLS: '20', WA_MAX_LONG_POLLS_PER_CLIENT: '16' } });
   });
   after(async () => service.dispose());
 
