@@ -17,12 +17,16 @@ export interface ResolvedApiKey {
 
 /**
  * The configured key, or one generated once (32 random bytes) and kept in the data directory with
- * mode 0600 so it survives restarts and updates. A configured key shorter than MIN_API_KEY_LENGTH is
- * refused in favour of the stored one rather than stopping the add-on: Home Assistant's integration
- * gets the key in use by discovery and keeps working, and the log says why the chosen key fails.
+ * mode 0600 so it survives restarts and updates. With `enforceMinimum` (the add-on option), a key
+ * shorter than MIN_API_KEY_LENGTH is refused in favour of the stored one rather than stopping the
+ * add-on: Home Assistant's integration gets the key in use by discovery and keeps working, and the
+ * log says why the chosen key fails. A key set in WA_API_KEY is the operator's explicit choice for a
+ * standalone service and its clients; it is used as given, and the caller warns when it is short.
  */
-export async function resolveApiKey(configured: string, dataDir: string): Promise<ResolvedApiKey> {
-  if (configured.length >= MIN_API_KEY_LENGTH) return { key: configured, generated: false, refusedTooShort: false };
+export async function resolveApiKey(configured: string, dataDir: string, enforceMinimum = true): Promise<ResolvedApiKey> {
+  if (configured.length >= MIN_API_KEY_LENGTH || (!enforceMinimum && configured !== '')) {
+    return { key: configured, generated: false, refusedTooShort: false };
+  }
   const refusedTooShort = configured !== '';
   const path = join(dataDir, KEY_FILE);
   try {

@@ -78,7 +78,17 @@ async function main(): Promise<void> {
   const version = packageVersion();
   await mkdir(settings.dataDir, { recursive: true });
 
-  const { key: apiKey, generated, refusedTooShort } = await resolveApiKey(settings.apiKey, settings.dataDir);
+  const { key: apiKey, generated, refusedTooShort } = await resolveApiKey(
+    settings.apiKey,
+    settings.dataDir,
+    settings.apiKeySource !== 'environment',
+  );
+  if (settings.apiKeySource === 'environment' && apiKey.length < MIN_API_KEY_LENGTH) {
+    logger.warn(
+      { minLength: MIN_API_KEY_LENGTH },
+      `WA_API_KEY is shorter than ${MIN_API_KEY_LENGTH} characters and easy to guess; use a longer one.`,
+    );
+  }
   if (refusedTooShort) {
     logger.error(
       { minLength: MIN_API_KEY_LENGTH, file: apiKeyFilePath(settings.dataDir) },

@@ -16,6 +16,11 @@ export interface Settings {
   port: number;
   /** Empty: generate one and keep it in the data directory. */
   apiKey: string;
+  /**
+   * Where the key came from: the add-on option (typed by a user in Home Assistant, so held to a
+   * minimum length) or WA_API_KEY (set by whoever runs the service outside Home Assistant).
+   */
+  apiKeySource: 'option' | 'environment' | null;
   engine: EngineKind;
   logLevel: LogLevel;
   journalMaxEvents: number;
@@ -143,6 +148,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     host: pickString(env.WA_HOST) ?? '0.0.0.0',
     port,
     apiKey: pickString(env.WA_API_KEY, options.api_key) ?? '',
+    apiKeySource: pickString(env.WA_API_KEY) !== undefined ? 'environment' : pickString(options.api_key) !== undefined ? 'option' : null,
     engine,
     logLevel: logLevel as LogLevel,
     journalMaxEvents: pickInt('journal_max_events', 1, 10_000_000, env.WA_JOURNAL_MAX_EVENTS, options.journal_max_events) ?? 50_000,

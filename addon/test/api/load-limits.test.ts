@@ -4,9 +4,10 @@
  * several addresses of 127.0.0.0/8.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 
 import { rawRequest, type RawResponse } from '../helpers/http.js';
@@ -187,9 +188,16 @@ describe('wrong keys from one address slow that address down', () => {
   });
 });
 
-describe('a user-chosen API key must be at least 16 characters', () => {
+describe('an API key typed into the add-on options must be at least 16 characters', () => {
+  /** A service whose only key setting is the add-on option, as Home Assistant writes it. */
+  const withOption = async (apiKey: string): Promise<RunningService> => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'wa-key-option-'));
+    writeFileSync(join(dataDir, 'options.json'), JSON.stringify({ api_key: apiKey }));
+    return startService({ dataDir, apiKey: null });
+  };
+
   it('does not accept a short key; the service runs on its own key and says why in the log', async () => {
-    const service = await startService({ apiKey: 'short-key' });
+    const service = await withOption('short-key');
     try {
       const short = await get(service, '/v1/session', '127.0.0.41', 'short-key');
       assert.equal(short.status, 401);
@@ -200,13 +208,26 @@ describe('a user-chosen API key must be at least 16 characters', () => {
       assert.ok(!service.output.includes(ownKey), 'the key in use is not logged');
     } finally {
       await service.dispose();
+      rmSync(service.dataDir, { recursive: true, force: true });
     }
   });
 
   it('accepts a chosen key of 16 characters', async () => {
-    const service = await startService({ apiKey: 'sixteen-chars-ok' });
+    const service = await withOption('sixteen-chars-ok');
     try {
       assert.equal((await get(service, '/v1/session', '127.0.0.42', 'sixteen-chars-ok')).status, 200);
+    } finally {
+      await service.dispose();
+      rmSync(service.dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('uses a short WA_API_KEY as its operator set it, with a warning', async () => {
+    const service = await startService({ apiKey: 'short-key' });
+    try {
+      assert.equal((await get(service, '/v1/session', '127.0.0.43', 'short-key')).status, 200);
+      assert.match(service.output, /"level":40[^\n]*WA_API_KEY is shorter than 16 characters/);
+      assert.ok(!service.output.includes('"short-key"'), 'the key is not logged');
     } finally {
       await service.dispose();
     }
