@@ -102,7 +102,8 @@ def render(results: dict[str, Any], seconds: float) -> str:
         "",
         (
             f"{push['count']:,} messages at a steady {results['latency_rate_per_s']:g}/s, each "
-            "delivered to the add-on's simulator and to the polling stand-in at the same instant; "
+            "sent by a contact on the fake WhatsApp network (Signal-encrypted, decrypted by the "
+            "add-on's real Baileys engine) and handed to the polling stand-in at the same instant; "
             "latency = injection → the message's event on the Home Assistant bus."
         ),
         "",
@@ -160,7 +161,7 @@ def render(results: dict[str, Any], seconds: float) -> str:
         "",
         "## Memory (add-on RSS)",
         "",
-        "| Baileys engine loaded, idle | simulator, idle | after the soak | growth | then after a full GC: RSS / V8 heap reserved / live JS heap |",
+        "| engine loaded, WhatsApp unreachable | connected to the fake network, idle | after the soak | growth | then after a full GC: RSS / V8 heap reserved / live JS heap |",
         "|---:|---:|---:|---:|---:|",
         (
             f"| {memory['baileys_idle_mb']:g} MB | {memory['simulator_idle_mb']:g} MB "
@@ -172,12 +173,13 @@ def render(results: dict[str, Any], seconds: float) -> str:
             f"The soak is the burst above ({memory['soak_messages']:,} messages); the RSS is taken "
             f"{size['settle_seconds']:g} s after it, then again after a full garbage collection "
             "(forced through `bench/heap-probe.mjs`, loaded only for this measurement). The live "
-            "JS heap is what the add-on really holds: the newest 50,000 journal events (the "
-            "default retention), kept in memory so Home Assistant can catch up after an outage, "
-            "and the last 5,000 messages. The rest of the growth is heap V8 reserved while the "
-            "burst produced garbage faster than it collected it, and keeps while there is no "
-            "memory pressure. The Baileys engine's socket points at a closed loopback port, so "
-            "it loads and backs off as while WhatsApp is unreachable."
+            "JS heap is what the add-on really holds: the journal events it keeps in memory so "
+            "Home Assistant can catch up after an outage, the last messages, Signal sessions, and "
+            "the fake network's own contacts, which run in the same process. The rest of the "
+            "growth is heap V8 reserved while the burst produced garbage faster than it "
+            "collected it, and keeps while there is no memory pressure. In the first column the "
+            "engine's socket points at a closed loopback port, so it loads and backs off as while "
+            "WhatsApp is unreachable."
         ),
         "",
         "## Send overhead",
@@ -229,8 +231,10 @@ def render(results: dict[str, Any], seconds: float) -> str:
         "## How it is measured",
         "",
         (
-            "- The add-on is the real service (`node dist/src/main.js`, simulator engine, log level "
-            "`info`) on loopback. Home Assistant is the test instance of "
+            "- The add-on is the real service (`node dist/src/main.js`, log level `info`) on loopback, "
+            "its real Baileys engine connected to the fake WhatsApp network (`WA_ENGINE=simulator`, "
+            "see docs/simulator.md), which runs in the same process: every figure includes the "
+            "contacts' Signal encryption as well as the add-on's decryption, on the same cores. Home Assistant is the test instance of "
             "pytest-homeassistant-custom-component with the integration loaded from this "
             "repository, asyncio debug mode off as in production; its storage is kept in memory."
         ),
