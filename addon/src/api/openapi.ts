@@ -301,7 +301,9 @@ const COMMON_ERRORS = {
   '400': errorResponse('Invalid input: the message names the field to fix.'),
   '401': errorResponse('Missing or wrong API key.'),
   '413': errorResponse('Request body too large.'),
+  '429': errorResponse('`too_many_connections`: this address holds too many open connections to the add-on; reuse one (see `Retry-After`).'),
   '500': errorResponse('Unexpected error.'),
+  '503': errorResponse('`too_many_connections`: the add-on holds too many open connections in all; try again shortly (see `Retry-After`).'),
 };
 
 function secured(operation: Schema): Schema {
@@ -367,7 +369,11 @@ export function openApiDocument(version: string): Schema {
                 'Seconds to wait for an event when there is none after `after` yet. A reader ahead of the journal (`after` > `last_seq`: its data was reset) is answered at once.',
             },
           ],
-          responses: { '200': ok('EventPage') },
+          responses: {
+            '200': ok('EventPage'),
+            '429': errorResponse('`too_many_long_polls`: this address already has many waiting requests (see `Retry-After`).'),
+            '503': errorResponse('`too_many_long_polls` or `too_many_connections`: the add-on is at its limit in all (see `Retry-After`).'),
+          },
         }),
       },
       '/v1/media': {
