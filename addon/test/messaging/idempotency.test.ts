@@ -105,8 +105,11 @@ describe('idempotency store across a crash', () => {
       assert.equal(resent, false);
       release();
       await sending;
+      // Both stores finish writing before their directory goes away.
+      await first.flush();
+      await afterRestart.flush();
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
     }
   });
 });
