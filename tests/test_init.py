@@ -101,6 +101,9 @@ async def test_unlinked_addon_asks_to_link_again(
     hass: HomeAssistant, addon: Addon
 ) -> None:
     """An add-on that lost the account (here: never had it) starts re-authentication."""
+    # The real engine needs a moment to reach WhatsApp and show a QR code; until then the
+    # add-on cannot tell yet whether it is linked.
+    await addon.wait_for_qr()
     entry = mock_entry(addon)
     entry.add_to_hass(hass)
 
