@@ -7,6 +7,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import { join } from 'node:path';
 import { apiKeyFilePath, MIN_API_KEY_LENGTH, resolveApiKey } from './api-key.js';
 import { createApp } from './api/app.js';
+import { singleAccount } from './accounts/single-account.js';
 import { createApiServer, listenApi } from './api/load-limits.js';
 import { createDashboardApp } from './dashboard/app.js';
 import { SupervisorDiscovery } from './discovery.js';
@@ -170,6 +171,8 @@ async function main(): Promise<void> {
     logger: logger.child({ module: 'sender' }),
   });
   const shutdownController = new AbortController();
+  const accounts = singleAccount({ session, journal, sender, media, simulator });
+  void accounts;
   const app = createApp({
     version,
     apiKey,
