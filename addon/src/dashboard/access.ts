@@ -1,5 +1,5 @@
 /**
- * Who is looking at the page, and whether they may change the WhatsApp session.
+ * Who is looking at the page, and whether they may change the WhatsApp accounts.
  *
  * - Whoever holds the API key (bearer header, or the sign-in cookie it buys) may do everything: the
  *   key opens the whole REST API anyway.
@@ -108,7 +108,7 @@ export class DashboardAccess {
     };
   }
 
-  /** The server's refusal, whatever the page shows: only administrators change the session. */
+  /** The server's refusal, whatever the page shows: only administrators change the accounts. */
   readonly adminOnly: RequestHandler = (_req, res, next) => {
     if (viewerOf(res).role === 'admin') {
       next();
@@ -118,7 +118,7 @@ export class DashboardAccess {
       new ApiError(
         403,
         'forbidden',
-        'Only a Home Assistant administrator (or someone with the API key) can link, reconnect or log out WhatsApp.',
+        'Only a Home Assistant administrator (or someone with the API key) can link, reconnect, log out, add or delete WhatsApp accounts.',
       ),
     );
   };

@@ -1,20 +1,19 @@
 /**
- * The add-on's web page, served on the ingress port: Home Assistant shows it in its sidebar. It shows
- * the connection and, to those who may manage the session, links the phone (QR code or code by phone
- * number), reconnects and logs out. It never shows the API key. Every URL it uses is relative,
+ * The add-on's web page, served on the ingress port: Home Assistant shows it in its sidebar. It lists
+ * every account with its connection and, to those who may manage the accounts, links each phone (QR
+ * code or code by phone number), reconnects, logs out, adds and deletes accounts. It never shows the
+ * API key. Every URL it uses is relative,
  * because ingress serves it under `/api/hassio_ingress/<token>/`.
  */
-import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import express, { type Express, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { ApiError, errorBody, errorHandler } from '../api/errors.js';
-import { objectBody, requiredString } from '../api/validate.js';
-import type { Journal } from '../journal/journal.js';
-import { SessionError, type Session } from '../session/session.js';
+import type { AccountDirectory } from '../accounts/directory.js';
+import { errorBody, errorHandler } from '../api/errors.js';
 import type { SupervisorAccess } from '../settings.js';
-import { PhoneNumberError, toE164 } from '../util/phone.js';
-import { DashboardAccess, viewerOf, type Viewer } from './access.js';
+import { DashboardAccess, viewerOf } from './access.js';
+import { accountRoutes, actor, requireJson } from './account-routes.js';
+import { AccountWatch } from './account-watch.js';
 import { CoreAdminCheck, NO_ADMINS, type AdminCheck } from './ha-admins.js';
 import { hostGuard } from './host-check.js';
 import { loginPage } from './login-page.js';
@@ -31,8 +30,7 @@ export interface DashboardDependencies {
   allowedHosts?: readonly string[];
   /** Inside Home Assistant: the Supervisor, through which Core says who is an administrator. */
   supervisor?: SupervisorAccess | null;
-  session: Session;
-  journal: Journal;
+  accounts: AccountDirectory;
   logger: Logger;
   shutdown: AbortSignal;
 }
@@ -68,35 +66,14 @@ function refuse(req: Request, res: Response): void {
   );
 }
 
-/** Actions change the session: only the page's own scripts may trigger them, never a form on another site. */
-const requireJson: express.RequestHandler = (req, _res, next) => {
-  if (!req.is('application/json')) {
-    next(new ApiError(415, 'unsupported_media_type', 'Send actions as JSON (Content-Type: application/json).'));
-    return;
-  }
-  next();
-};
-
-function asApiError(err: unknown): unknown {
-  if (err instanceof SessionError) return new ApiError(err.status, err.code, err.message);
-  if (err instanceof PhoneNumberError) return new ApiError(400, 'invalid_phone_number', err.message);
-  return err;
-}
-
-/** Who did it, for the log: a Home Assistant user id (not personal data) or "the API key". */
-function actor(viewer: Viewer): Record<string, string> {
-  return viewer.userId !== null ? { user: viewer.userId } : { user: 'api key' };
-}
-
 export function createDashboardApp(deps: DashboardDependencies): Express {
   const admins: AdminCheck = deps.supervisor
     ? new CoreAdminCheck(deps.supervisor, deps.logger.child({ module: 'ha-admins' }))
     : NO_ADMINS;
   const access = new DashboardAccess(deps.apiKey, deps.trusted, admins, new DashboardSessions(deps.apiKey));
-  const views = new DashboardViews(deps.session, deps.journal, deps.version);
-  // One listener on the session however many pages are open.
-  const sessionChanges = new EventEmitter<{ change: [] }>().setMaxListeners(0);
-  deps.session.on('change', () => sessionChanges.emit('change'));
+  const views = new DashboardViews(deps.accounts, deps.version);
+  const changes = new AccountWatch(deps.accounts, deps.logger);
+  const render = views.current.bind(views);
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -135,10 +112,9 @@ export function createDashboardApp(deps: DashboardDependencies): Express {
   app.get(
     '/api/stream',
     viewStream({
-      journal: deps.journal,
-      sessionChanges,
+      changes,
       viewerOf: (req) => access.identify(req),
-      render: (viewer) => views.current(viewer),
+      render,
       logger: deps.logger,
       shutdown: deps.shutdown,
     }),
@@ -150,28 +126,7 @@ export function createDashboardApp(deps: DashboardDependencies): Express {
     res.set('Cache-Control', 'no-store').json({ signed_out: true });
   });
 
-  app.post('/api/pairing-code', access.adminOnly, express.json({ limit: '4kb' }), requireJson, async (req, res) => {
-    const body = objectBody(req.body, ['phone_number']);
-    try {
-      const phone = toE164(requiredString(body, 'phone_number', 64));
-      deps.logger.info(actor(viewerOf(res)), 'pairing code requested from the dashboard');
-      res.json({ code: await deps.session.requestPairingCode(phone.slice(1)) });
-    } catch (err) {
-      throw asApiError(err);
-    }
-  });
-
-  app.post('/api/logout', access.adminOnly, requireJson, async (_req, res) => {
-    deps.logger.info(actor(viewerOf(res)), 'logout requested from the dashboard');
-    await deps.session.logout();
-    res.json(await views.current(viewerOf(res)));
-  });
-
-  app.post('/api/restart', access.adminOnly, requireJson, async (_req, res) => {
-    deps.logger.info(actor(viewerOf(res)), 'reconnect requested from the dashboard');
-    await deps.session.restart();
-    res.json(await views.current(viewerOf(res)));
-  });
+  app.use('/api/accounts', accountRoutes({ accounts: deps.accounts, changes, adminOnly: access.adminOnly, render, logger: deps.logger }));
 
   app.use((req, res) => {
     res.status(404).json(errorBody('not_found', `The add-on's web page has nothing at ${req.method} ${req.path}.`));
