@@ -6,8 +6,16 @@ import makeWASocket, { makeCacheableSignalKeyStore, type GroupMetadata, type WAB
 import type { Logger } from 'pino';
 
 import type { BaileysEngineOptions, SharedState } from './baileys-options.js';
+import { BoundedCacheStore } from './cache-store.js';
 import { watchConnect } from './connect-watchdog.js';
 import { acknowledgeStatusesUnopened } from './status-broadcasts.js';
+
+/**
+ * Signal keys read or written in the last minutes, as Baileys' default cache keeps them. Ours has no
+ * timer: Baileys' default never closes its ten-minute sweep, so each reconnect left one cache (and
+ * the keys in it) alive for good.
+ */
+const SIGNAL_KEY_CACHE = { maxEntries: 20_000, ttlMs: 5 * 60_000 };
 
 /** Baileys' own default: how long the WebSocket may take to open. */
 const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
@@ -53,7 +61,7 @@ export function openBaileysSocket({ options, shared, browser, version, cachedGro
   const createSocket = options.createSocket ?? makeWASocket;
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const socket = createSocket({
-    auth: { creds: auth.state.creds, keys: makeCacheableSignalKeyStore(auth.state.keys, baileysLogger) },
+    auth: { creds: auth.state.creds, keys: makeCacheableSignalKeyStore(auth.state.keys, baileysLogger, new BoundedCacheStore(SIGNAL_KEY_CACHE)) },
     logger: baileysLogger,
     browser,
     ...(version ? { version } : {}),
