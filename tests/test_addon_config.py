@@ -190,7 +190,7 @@ def test_config_announces_the_discovery_the_service_sends(
     discovery = (ADDON / "src" / "discovery.ts").read_text(encoding="utf-8")
     assert "DISCOVERY_SERVICE = 'whatsapp_bridge'" in discovery
     assert config.get("backup", "hot") == "hot"
-    assert "media/cache" in config["backup_exclude"]
+    assert "accounts/*/media/cache" in config["backup_exclude"]
 
 
 def test_every_option_has_a_schema_and_fits_it(config: dict[str, Any]) -> None:

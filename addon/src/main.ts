@@ -4,26 +4,14 @@
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer, type RequestListener, type Server } from 'node:http';
-import { join } from 'node:path';
 import { apiKeyFilePath, MIN_API_KEY_LENGTH, resolveApiKey } from './api-key.js';
 import { createApp } from './api/app.js';
-import { singleAccount } from './accounts/single-account.js';
+import { AccountRegistry } from './accounts/registry.js';
 import { createApiServer, listenApi } from './api/load-limits.js';
 import { createDashboardApp } from './dashboard/app.js';
 import { SupervisorDiscovery } from './discovery.js';
-import { openAuthStore } from './auth/auth-store.js';
-import { openMessageStore } from './auth/message-store.js';
-import { BaileysEngine } from './engine/baileys.js';
-import type { Engine, SentMessage } from './engine/types.js';
-import { Journal } from './journal/journal.js';
-import { MediaStore } from './media/media-store.js';
-import { IdempotencyStore } from './messaging/idempotency.js';
-import { Pacer } from './messaging/pacer.js';
-import { RecipientResolver } from './messaging/recipients.js';
-import { Sender } from './messaging/sender.js';
 import { createLogger } from './logger.js';
-import { Session } from './session/session.js';
-import { SimulatedWhatsApp } from './simulator/simulated-whatsapp.js';
+import { simulatorTuning } from './simulator/tuning.js';
 import { loadSettings, SettingsError } from './settings.js';
 import { StorageHealth } from './util/storage-health.js';
 import { StopSignals } from './util/stop-signals.js';
@@ -38,19 +26,6 @@ const SHUTDOWN_DEADLINE_MS = 4_500;
 function packageVersion(): string {
   const path = new URL('../../package.json', import.meta.url);
   return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
-}
-
-/** Test knobs of the simulator (never user options): QR lifetime and count, how soon contacts read. */
-function simulatorTuning(env: NodeJS.ProcessEnv): { qrTimeoutMs: number | undefined; qrCodes: number; readAfterMs: number | null } {
-  const number = (value: string | undefined): number | undefined => {
-    const parsed = Number(value);
-    return value !== undefined && Number.isFinite(parsed) && parsed >= 0 ? parsed : undefined;
-  };
-  return {
-    qrTimeoutMs: number(env.WA_SIMULATOR_QR_TTL_MS) || undefined,
-    qrCodes: number(env.WA_SIMULATOR_QR_CODES) || 6,
-    readAfterMs: number(env.WA_SIMULATOR_READ_AFTER_MS) ?? 1_000,
-  };
 }
 
 function listen(app: RequestListener, port: number, host: string): Promise<Server> {
@@ -99,88 +74,21 @@ async function main(): Promise<void> {
   if (generated) logger.info({ file: apiKeyFilePath(settings.dataDir) }, 'generated a new API key and stored it');
 
   const storageHealth = new StorageHealth();
-  const journal = await Journal.open(
-    join(settings.dataDir, 'journal'),
-    { maxEvents: settings.journalMaxEvents, maxAgeMs: settings.journalMaxAgeDays * 86_400_000, storageHealth },
-    logger.child({ module: 'journal' }),
-  );
-  const auth = await openAuthStore(join(settings.dataDir, 'auth'), logger.child({ module: 'auth' }), { storageHealth });
-  const messages = await openMessageStore(join(settings.dataDir, 'messages'), {}, logger.child({ module: 'messages' }));
-
-  const tuning = simulatorTuning(process.env);
-  const simulator =
-    settings.engine === 'simulator'
-      ? await SimulatedWhatsApp.start({
-          dataDir: join(settings.dataDir, 'simulator'),
-          logger: logger.child({ module: 'simulator' }),
-          qrCodes: tuning.qrCodes,
-          readAfterMs: tuning.readAfterMs,
-        })
-      : null;
-  const engine: Engine = new BaileysEngine({
-    auth,
-    messages,
-    logger: logger.child({ module: 'baileys' }),
-    markOnline: settings.markOnline,
-    // Only the real network is asked for WhatsApp Web's current version.
-    fetchLatestVersion: simulator === null && settings.waWebSocketUrl === null,
-    ...(simulator
-      ? {
-          waWebSocketUrl: simulator.transport.waWebSocketUrl,
-          mediaTransport: { uploadAgent: simulator.transport.mediaUploadAgent, dispatcher: simulator.transport.mediaDispatcher },
-          qrTimeoutMs: tuning.qrTimeoutMs,
-        }
-      : { waWebSocketUrl: settings.waWebSocketUrl ?? undefined }),
-  });
-
-  const session = new Session({
-    engine,
-    append: async (event) => {
-      const journalled = await journal.append(event);
-      simulator?.journalled(journalled);
-      return journalled;
-    },
-    logger: logger.child({ module: 'session' }),
-  });
-  if (auth.recovery === 'lost') {
-    session.noteStartupProblem('badSession', 'The stored WhatsApp credentials were damaged and could not be recovered. Link the phone again; the damaged files were kept in the add-on\'s data folder.');
-  }
-  simulator?.attach(session);
-  const media = await MediaStore.open(
-    join(settings.dataDir, 'media'),
-    { maxUploadBytes: settings.mediaUploadMaxMb * 1024 * 1024, cacheQuotaBytes: settings.mediaCacheMaxMb * 1024 * 1024 },
-    logger.child({ module: 'media' }),
-  );
-  const idempotency = await IdempotencyStore.open<SentMessage>(join(settings.dataDir, 'idempotency'), logger.child({ module: 'idempotency' }), {
+  // Moves a single-account data folder into accounts/default first, then opens every account.
+  const accounts = await AccountRegistry.open({
+    settings,
+    logger,
     storageHealth,
-    legacyFile: join(settings.dataDir, 'idempotency.json'),
+    simulatorTuning: simulatorTuning(process.env),
   });
-  const sender = new Sender({
-    session,
-    media,
-    pacer: new Pacer({
-      ratePerMinute: settings.sendRatePerMinute,
-      burst: settings.sendBurst,
-      jitterMeanMs: settings.sendJitterMeanMs,
-      jitterSigmaMs: settings.sendJitterSigmaMs,
-      maxQueue: settings.sendQueueLimit,
-    }),
-    recipients: new RecipientResolver(),
-    idempotency,
-    sendWaitMs: settings.sendWaitReconnectingSeconds * 1000,
-    logger: logger.child({ module: 'sender' }),
-  });
+  // The unscoped routes, /health and the discovery serve the account `default`.
+  const { session, journal, sender, media, simulator } = accounts.defaultAccount;
   const shutdownController = new AbortController();
-  const accounts = singleAccount({ session, journal, sender, media, simulator });
-  void accounts;
   const app = createApp({
     version,
     apiKey,
-    session,
-    journal,
-    simulator,
-    sender,
-    media,
+    accounts,
+    simulator: settings.engine === 'simulator',
     logger: logger.child({ module: 'api' }),
     shutdown: shutdownController.signal,
     storage: storageHealth,
@@ -210,9 +118,9 @@ async function main(): Promise<void> {
     );
     return null;
   });
-  session.start();
+  accounts.start();
   logger.info(
-    { host: settings.host, port: settings.port, ingressPort: settings.ingressPort, engine: engine.kind, version },
+    { host: settings.host, port: settings.port, ingressPort: settings.ingressPort, engine: settings.engine, accounts: accounts.list().length, version },
     'WhatsApp add-on service listening',
   );
   const discovery = settings.supervisor ? new SupervisorDiscovery(settings.supervisor, settings.port, logger.child({ module: 'discovery' })) : null;
@@ -233,8 +141,8 @@ async function main(): Promise<void> {
       listening.close();
       listening.closeIdleConnections();
     }
-    await session.stop();
-    await Promise.allSettled([journal.close(), auth.flush(), messages.flush(), idempotency.flush(), simulator?.stop()]);
+    // Every account closes its socket and flushes its stores at the same time.
+    await accounts.stop();
     for (const listening of servers) listening.closeAllConnections();
     clearTimeout(deadline);
     logger.info('stopped');

@@ -40,6 +40,8 @@ export interface Settings {
   sendWaitReconnectingSeconds: number;
   mediaCacheMaxMb: number;
   mediaUploadMaxMb: number;
+  /** How many WhatsApp accounts (linked numbers) this add-on serves at most, `default` included. */
+  maxAccounts: number;
   /** Port of the web page Home Assistant shows through ingress (`ingress_port` in config.yaml). */
   ingressPort: number;
   /**
@@ -78,6 +80,7 @@ interface AddonOptions {
   send_wait_reconnecting_seconds?: unknown;
   media_cache_max_mb?: unknown;
   media_upload_max_mb?: unknown;
+  max_accounts?: unknown;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
@@ -163,6 +166,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       pickInt('send_wait_reconnecting_seconds', 0, 600, env.WA_SEND_WAIT_RECONNECTING_SECONDS, options.send_wait_reconnecting_seconds) ?? 60,
     mediaCacheMaxMb: pickInt('media_cache_max_mb', 10, 10_000, env.WA_MEDIA_CACHE_MAX_MB, options.media_cache_max_mb) ?? 200,
     mediaUploadMaxMb: pickInt('media_upload_max_mb', 1, 2_048, env.WA_MEDIA_UPLOAD_MAX_MB, options.media_upload_max_mb) ?? 64,
+    maxAccounts: pickInt('max_accounts (WA_MAX_ACCOUNTS)', 1, 20, env.WA_MAX_ACCOUNTS, options.max_accounts) ?? 5,
     ingressPort,
     ingressTrusted:
       env.WA_INGRESS_TRUSTED === undefined

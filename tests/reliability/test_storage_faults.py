@@ -239,7 +239,7 @@ def flip_a_byte_in_every_state_file(data_dir: Path, rng: random.Random) -> int:
     flipped = 0
     for path in sorted(data_dir.rglob("*")):
         relative = path.relative_to(data_dir)
-        if not path.is_file() or relative.parts[0] == "simulator":
+        if not path.is_file() or "simulator" in relative.parts:
             continue
         if ".damaged-" in path.name or path.stat().st_size == 0:
             continue

@@ -53,6 +53,13 @@ export class AccountExistsError extends Error {
   }
 }
 
+/** An account id that is not a lower-case slug (ACCOUNT_ID_PATTERN). */
+export class InvalidAccountIdError extends Error {
+  constructor(readonly accountId: string) {
+    super(`"${accountId}" is not a valid account id: use 1–32 lower-case letters, digits and dashes, starting and ending with a letter or digit.`);
+  }
+}
+
 /** `default` cannot be deleted; log it out instead. */
 export class DefaultAccountError extends Error {
   constructor() {

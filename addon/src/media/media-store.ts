@@ -69,6 +69,8 @@ export class MediaStore {
   /** Bytes of kept uploads plus those still arriving. */
   private uploadBytes = 0;
   readonly uploadQuotaBytes: number;
+  /** Starts as options.cacheQuotaBytes; the account registry re-shares it when accounts come and go. */
+  private cacheQuota: number;
   private readonly sweepTimer: NodeJS.Timeout;
 
   private constructor(
@@ -77,6 +79,7 @@ export class MediaStore {
     private readonly logger: Logger,
   ) {
     this.uploadQuotaBytes = options.uploadQuotaBytes ?? Math.max(256 * 1024 * 1024, 4 * options.maxUploadBytes);
+    this.cacheQuota = options.cacheQuotaBytes;
     const sweepEvery = Math.max(1_000, Math.min(MAX_EXPIRY_SWEEP_MS, options.uploadTtlMs / 4));
     this.sweepTimer = setInterval(() => {
       this.removeExpiredUploads().catch((error: unknown) => this.logger.warn({ err: error }, 'could not remove expired uploads'));
@@ -189,11 +192,21 @@ export class MediaStore {
     return this.cacheBytes;
   }
 
-  private async evict(keep: string): Promise<void> {
-    if (this.cacheBytes <= this.options.cacheQuotaBytes) return;
+  get cacheQuotaBytes(): number {
+    return this.cacheQuota;
+  }
+
+  /** Changes the received-media quota; a smaller one evicts the least recently used media at once. */
+  async setCacheQuota(bytes: number): Promise<void> {
+    this.cacheQuota = bytes;
+    await this.evict(null);
+  }
+
+  private async evict(keep: string | null): Promise<void> {
+    if (this.cacheBytes <= this.cacheQuota) return;
     const oldestFirst = [...this.cache.entries()].sort((a, b) => a[1].lastUsed - b[1].lastUsed);
     for (const [id, entry] of oldestFirst) {
-      if (this.cacheBytes <= this.options.cacheQuotaBytes) break;
+      if (this.cacheBytes <= this.cacheQuota) break;
       if (id === keep) continue;
       await this.remove(id);
       this.cache.delete(id);

@@ -75,7 +75,7 @@ describe('uploads', () => {
       });
       assert.equal(bombed.status, 413);
       assert.equal(((await bombed.json()) as { error: { code: string } }).error.code, 'payload_too_large');
-      assert.deepEqual((await readdir(join(service.dataDir, 'media', 'uploads'))).length, 0, 'nothing of the bomb stays on disk');
+      assert.deepEqual((await readdir(join(service.dataDir, 'accounts', 'default', 'media', 'uploads'))).length, 0, 'nothing of the bomb stays on disk');
 
       const unknown = await fetch(`${service.url}/v1/media`, {
         method: 'POST',
