@@ -81,8 +81,6 @@ async function main(): Promise<void> {
     storageHealth,
     simulatorTuning: simulatorTuning(process.env),
   });
-  // The unscoped routes, /health and the discovery serve the account `default`.
-  const { session, journal, sender, media, simulator } = accounts.defaultAccount;
   const shutdownController = new AbortController();
   const app = createApp({
     version,
