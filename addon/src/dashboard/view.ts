@@ -77,7 +77,7 @@ export class DashboardViews {
   private async panel(account: AccountServices, canManage: boolean): Promise<AccountPanel> {
     const view = account.session.snapshot();
     const { journal } = account;
-    const recent = journal.read(Math.max(0, journal.lastSeq - RECENT_EVENTS), RECENT_EVENTS).events;
+    const recent = (await journal.read(Math.max(0, journal.lastSeq - RECENT_EVENTS), RECENT_EVENTS)).events;
     return {
       id: account.id,
       state: view.state,

@@ -7,11 +7,15 @@
  * The newest segment is never deleted, so the next sequence number is always recoverable from it
  * (its name, or its last record) and is never reused, even after every event has been trimmed.
  *
- * In memory: the retained events, oldest first, so reads never touch the disk.
+ * In memory: an index of the retained events (seq → segment and byte offset, with the time and a
+ * digest of a message's identity; see event-index), about 40 bytes an event, plus the few hundred
+ * newest events parsed (see recent-events). Reads further back are served from the segment files,
+ * so memory does not follow `maxEvents`.
  *
  * A WhatsApp message is journalled once however often it is delivered: WhatsApp delivers again
  * what the add-on did not acknowledge (say, because it crashed between journalling and answering),
- * and a second `message` event with the same chat, sender and id gets the first one back.
+ * and a second `message` event with the same chat, sender and id gets the first one back. A message
+ * whose digest matches no retained one (nearly all) is queued at once, so appends keep their order.
  *
  * When the disk is full (or a write fails otherwise), WhatsApp has already been told it got the
  * message, so dropping the event would lose it for good: appends wait in memory, up to
@@ -28,9 +32,13 @@ import { fsyncDirectory, removeFileIfExists, writeAll } from '../util/atomic-fil
 import { encodeRecord } from '../util/framed-records.js';
 import { GroupCommitQueue } from '../util/group-commit.js';
 import { StorageUnavailableError, type StorageHealth } from '../util/storage-health.js';
+import type { EventLocation } from './event-index.js';
 import { loadOrCreateJournalId } from './journal-id.js';
-import { recoverSegments, segmentName, type RecoveredSegment, type Segment } from './recovery.js';
 import { messageKey, missesSeqs } from './keys.js';
+import { RetainedEvents } from './retained-events.js';
+import { recoverSegments, segmentName, type RecoveredSegment, type Segment } from './recovery.js';
+import { readEvents } from './segment-reads.js';
+import { Waiters } from './waiters.js';
 import { WriteFailures } from './write-failures.js';
 import type { JournalEvent, JournalInput } from './types.js';
 
@@ -59,7 +67,12 @@ export interface JournalPage {
   gap: boolean;
 }
 
-interface ActiveSegment extends Segment {
+/** `ordinal` counts the segments this journal opened or created, so the index can name one in 4 bytes. */
+interface StoredSegment extends Segment {
+  ordinal: number;
+}
+
+interface ActiveSegment extends StoredSegment {
   handle: FileHandle;
   /** Bytes known to be durable; a failed write is cut back to this. */
   size: number;
@@ -68,18 +81,11 @@ interface ActiveSegment extends Segment {
 
 interface PendingAppend {
   input: JournalInput;
-  at: string;
-}
-
-interface Waiter {
-  after: number;
-  finish(woken: boolean): void;
+  at: Date;
 }
 
 /** Expired events must vanish even when nothing is appended. */
 const MAX_TRIM_INTERVAL_MS = 60_000;
-/** Drop the already-trimmed prefix of the in-memory array once it is this long (and half of it). */
-const COMPACT_AFTER_TRIMMED = 4_096;
 
 /** Small journals get small segments, so retention can actually delete files. */
 function segmentSizeFor(maxEvents: number): number {
@@ -88,16 +94,14 @@ function segmentSizeFor(maxEvents: number): number {
 
 export class Journal {
   private readonly queue: GroupCommitQueue<PendingAppend, JournalEvent>;
-  private readonly waiters = new Set<Waiter>();
-  /** Seq of each retained `message` event, by messageKey. */
-  private readonly messageSeqs = new Map<string, number>();
+  private readonly waiters = new Waiters();
   /** `message` appends not yet committed, by messageKey. */
   private readonly pendingMessages = new Map<string, Promise<JournalEvent>>();
   private readonly trimTimer: NodeJS.Timeout;
   private readonly segmentSize: number;
-  /** Retained events are `events[head..]`; the prefix before `head` is already trimmed. */
-  private events: JournalEvent[] = [];
-  private head = 0;
+  /** Segment files are not deleted while a read may be about to open one. */
+  private readsInFlight = 0;
+  private nextOrdinal: number;
   private closed = false;
   /** Seq of the newest event written (0 before the first); seqs up to nextSeq - 1 may be lost to damage. */
   private lastWrittenSeq = 0;
@@ -110,13 +114,15 @@ export class Journal {
     private readonly dir: string,
     private readonly options: JournalOptions,
     private readonly logger: Logger,
-    private readonly segments: Segment[],
+    private readonly segments: StoredSegment[],
+    private readonly retained: RetainedEvents,
     private active: ActiveSegment | null,
     private nextSeq: number,
     /** A random id fixed when the journal was created; clients compare it to detect a replaced journal. */
     readonly id: string,
   ) {
     this.segmentSize = segmentSizeFor(options.maxEvents);
+    this.nextOrdinal = segments.length;
     this.writeFailures = new WriteFailures(logger, options.retryIntervalMs, options.storageHealth);
     this.queue = new GroupCommitQueue((batch) => this.commit(batch), this.segmentSize);
     this.trimTimer = setInterval(() => this.trimAndDeleteSegments(), Math.min(MAX_TRIM_INTERVAL_MS, Math.max(1_000, options.maxAgeMs / 10)));
@@ -128,15 +134,18 @@ export class Journal {
     const log = (logger ?? pino({ level: 'silent' })).child({ component: 'journal' });
     await mkdir(dir, { recursive: true });
     const id = await loadOrCreateJournalId(dir, log);
-    const recovered = await recoverSegments(dir, log);
-    const active = await openNewest(recovered.newest);
-    const journal = new Journal(dir, resolved, log, recovered.segments, active, recovered.nextSeq, id);
-    journal.events = recovered.events;
-    journal.lastWrittenSeq = recovered.events.at(-1)?.seq ?? 0;
+    const retained = new RetainedEvents();
+    // Indexed as read, so only one segment's events are ever parsed at once.
+    const recovered = await recoverSegments(dir, log, (event, location) =>
+      retained.remember(event, { seq: event.seq, segment: location.segmentIndex, offset: location.offset, length: location.length }),
+    );
+    const segments = recovered.segments.map((segment, ordinal) => ({ ...segment, ordinal }));
+    const active = await openNewest(recovered.newest, segments.length - 1);
+    const journal = new Journal(dir, resolved, log, segments, retained, active, recovered.nextSeq, id);
+    journal.lastWrittenSeq = retained.newestSeq ?? 0;
     journal.trim();
-    for (const event of journal.events.slice(journal.head)) journal.indexMessage(event);
     await journal.deleteTrimmedSegments();
-    log.info({ lastSeq: journal.lastSeq, retained: journal.retainedCount }, 'journal opened');
+    log.info({ lastSeq: journal.lastSeq, retained: retained.count }, 'journal opened');
     return journal;
   }
 
@@ -145,11 +154,7 @@ export class Journal {
   }
 
   private get oldestSeq(): number {
-    return this.head < this.events.length ? this.events[this.head]!.seq : this.nextSeq;
-  }
-
-  private get retainedCount(): number {
-    return this.events.length - this.head;
+    return this.retained.oldestSeq ?? this.nextSeq;
   }
 
   /** Whether writes are failing right now (the backlog waits in memory). */
@@ -170,12 +175,9 @@ export class Journal {
     if (this.closed) return Promise.reject(new Error('journal is closed'));
     const key = messageKey(input);
     if (key === null) return this.submit(input);
-    const journalled = this.messageSeqs.get(key);
-    const existing = journalled === undefined ? undefined : this.eventWithSeq(journalled);
-    if (existing) return Promise.resolve(existing);
     const pending = this.pendingMessages.get(key);
     if (pending) return pending;
-    const appended = this.submit(input);
+    const appended = this.appendMessageOnce(input, key);
     this.pendingMessages.set(key, appended);
     const forget = (): void => {
       this.pendingMessages.delete(key);
@@ -184,14 +186,13 @@ export class Journal {
     return appended;
   }
 
-  read(after: number, limit: number): JournalPage {
+  /** Up to `limit` events with seq > after, oldest first; the newest come from memory, older ones from disk. */
+  async read(after: number, limit: number): Promise<JournalPage> {
     this.trim();
     const lastSeq = this.lastSeq;
     const oldestSeq = this.oldestSeq;
-    const from = this.firstIndexAfter(after);
-    const count = Math.max(0, Math.min(Math.floor(limit), this.events.length - from));
-    const events = this.events.slice(from, from + count);
-    const throughTheEnd = from + count === this.events.length;
+    const { locations, throughTheEnd } = this.retained.locationsAfter(after, limit);
+    const events = await this.eventsAt(locations);
     return {
       events,
       lastSeq,
@@ -206,21 +207,7 @@ export class Journal {
   waitForEvents(after: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     if (this.hasEventsAfter(after)) return Promise.resolve(true);
     if (this.closed || signal?.aborted || timeoutMs <= 0) return Promise.resolve(false);
-    return new Promise<boolean>((resolve) => {
-      const onAbort = (): void => waiter.finish(false);
-      const timer = setTimeout(() => waiter.finish(false), timeoutMs);
-      const waiter: Waiter = {
-        after,
-        finish: (woken) => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-          this.waiters.delete(waiter);
-          resolve(woken);
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiters.add(waiter);
-    });
+    return this.waiters.wait(after, timeoutMs, signal);
   }
 
   /** Commits every append made so far, then releases the files; waiters are told nothing more will come. */
@@ -231,9 +218,53 @@ export class Journal {
     // A backlog waiting for space gets one last attempt; what still cannot be written is refused.
     this.writeFailures.interrupt();
     await this.queue.idle();
-    for (const waiter of this.waiters) waiter.finish(false);
+    this.waiters.releaseAll();
     await this.active?.handle.close();
     this.active = null;
+  }
+
+  private appendMessageOnce(input: JournalInput, key: string): Promise<JournalEvent> {
+    const candidates = this.retained.messageCandidates(key);
+    if (candidates.newest === undefined) return this.submit(input);
+    const cached = this.retained.cached(candidates.newest);
+    if (cached && messageKey(cached) === key) return Promise.resolve(cached);
+    // An older redelivery, or another message with the same digest: only the stored events can tell.
+    return this.findMessage(key, candidates.all()).then((found) => found ?? this.submit(input));
+  }
+
+  private async findMessage(key: string, seqs: number[]): Promise<JournalEvent | undefined> {
+    for (const seq of seqs) {
+      const location = this.retained.locationOf(seq);
+      const [event] = location ? await this.eventsAt([location]) : [];
+      if (event && messageKey(event) === key) return event;
+    }
+    return undefined;
+  }
+
+  /** The events at these locations: the newest from memory, the rest read from disk in one go. */
+  private async eventsAt(locations: EventLocation[]): Promise<JournalEvent[]> {
+    const cachedTail: JournalEvent[] = [];
+    for (let position = locations.length - 1; position >= 0; position -= 1) {
+      const cached = this.retained.cached(locations[position]!.seq);
+      if (!cached) break;
+      cachedTail.push(cached);
+    }
+    cachedTail.reverse();
+    const onDisk = locations.slice(0, locations.length - cachedTail.length);
+    if (onDisk.length === 0) return cachedTail;
+    this.readsInFlight += 1;
+    try {
+      const read = await readEvents(onDisk, (ordinal) => this.segmentPath(ordinal), this.logger);
+      return read.concat(cachedTail);
+    } finally {
+      this.readsInFlight -= 1;
+    }
+  }
+
+  private segmentPath(ordinal: number): string {
+    const segment = this.segments[ordinal - (this.segments[0]?.ordinal ?? 0)];
+    if (segment?.ordinal !== ordinal) throw new Error(`journal segment ${ordinal} is gone`);
+    return segment.path;
   }
 
   private submit(input: JournalInput): Promise<JournalEvent> {
@@ -244,7 +275,7 @@ export class Journal {
       );
     }
     this.waiting += 1;
-    const submitted = this.queue.submit({ input, at: new Date().toISOString() });
+    const submitted = this.queue.submit({ input, at: new Date() });
     const settle = (): void => {
       this.waiting -= 1;
     };
@@ -274,13 +305,15 @@ export class Journal {
     if (!this.closed) await this.writeFailures.pause();
   }
 
+  /** One write and one fsync for the whole batch: a burst costs one flush, not one per event. */
   private async writeBatch(batch: PendingAppend[]): Promise<JournalEvent[]> {
     if (!this.active || this.active.eventCount >= this.segmentSize) await this.startSegment(this.nextSeq);
     const active = this.active!;
     const events = batch.map(
-      ({ input, at }, index) => ({ seq: this.nextSeq + index, at, type: input.type, data: input.data }) as JournalEvent,
+      ({ input, at }, index) => ({ seq: this.nextSeq + index, at: at.toISOString(), type: input.type, data: input.data }) as JournalEvent,
     );
-    const bytes = Buffer.from(events.map((event) => encodeRecord(JSON.stringify(event))).join(''), 'utf8');
+    const records = events.map((event) => Buffer.from(encodeRecord(JSON.stringify(event)), 'utf8'));
+    const bytes = records.length === 1 ? records[0]! : Buffer.concat(records);
     try {
       await writeAll(active.handle, bytes);
       await active.handle.datasync();
@@ -295,16 +328,18 @@ export class Journal {
       });
       throw error;
     }
+    let offset = active.size;
+    events.forEach((event, index) => {
+      const length = records[index]!.length;
+      this.retained.remember(event, { seq: event.seq, segment: active.ordinal, offset, length });
+      offset += length;
+    });
     active.size += bytes.length;
     active.eventCount += events.length;
     this.nextSeq += events.length;
     this.lastWrittenSeq = events.at(-1)!.seq;
-    for (const event of events) {
-      this.events.push(event);
-      this.indexMessage(event);
-    }
     this.trim();
-    this.wakeWaiters();
+    this.waiters.wake(this.lastWrittenSeq);
     await this.deleteTrimmedSegments();
     return events;
   }
@@ -320,27 +355,14 @@ export class Journal {
       throw error;
     }
     await this.active?.handle.close();
-    this.segments.push({ firstSeq, path });
-    this.active = { firstSeq, path, handle, size: 0, eventCount: 0 };
-  }
-
-  private wakeWaiters(): void {
-    for (const waiter of this.waiters) {
-      if (this.hasEventsAfter(waiter.after)) waiter.finish(true);
-    }
+    const ordinal = this.nextOrdinal++;
+    this.segments.push({ firstSeq, path, ordinal });
+    this.active = { firstSeq, path, ordinal, handle, size: 0, eventCount: 0 };
   }
 
   /** Drops events past retention from memory (their files go in deleteTrimmedSegments). */
   private trim(): void {
-    const oldestAllowed = Date.now() - this.options.maxAgeMs;
-    let head = Math.max(this.head, this.events.length - this.options.maxEvents);
-    while (head < this.events.length && Date.parse(this.events[head]!.at) < oldestAllowed) head += 1;
-    for (let index = this.head; index < head; index += 1) this.unindexMessage(this.events[index]!);
-    this.head = head;
-    if (head >= COMPACT_AFTER_TRIMMED && head * 2 >= this.events.length) {
-      this.events = this.events.slice(head);
-      this.head = 0;
-    }
+    this.retained.trim(this.options.maxEvents, Date.now() - this.options.maxAgeMs);
   }
 
   private trimAndDeleteSegments(): void {
@@ -350,6 +372,8 @@ export class Journal {
 
   /** Deletes older segments whose every event is trimmed; the newest one always stays. */
   private async deleteTrimmedSegments(): Promise<void> {
+    // A read under way may be about to open one; the next append or trim tick deletes it.
+    if (this.readsInFlight > 0) return;
     const oldestSeq = this.oldestSeq;
     while (this.segments.length > 1 && this.segments[1]!.firstSeq <= oldestSeq) {
       const segment = this.segments[0]!;
@@ -362,39 +386,12 @@ export class Journal {
       this.segments.shift();
     }
   }
-
-  private indexMessage(event: JournalEvent): void {
-    const key = messageKey(event);
-    if (key !== null) this.messageSeqs.set(key, event.seq);
-  }
-
-  private unindexMessage(event: JournalEvent): void {
-    const key = messageKey(event);
-    if (key !== null && this.messageSeqs.get(key) === event.seq) this.messageSeqs.delete(key);
-  }
-
-  private eventWithSeq(seq: number): JournalEvent | undefined {
-    const event = this.events[this.firstIndexAfter(seq - 1)];
-    return event?.seq === seq ? event : undefined;
-  }
-
-  /** Index of the first retained event with seq > after (seqs ascend, possibly with holes). */
-  private firstIndexAfter(after: number): number {
-    let low = this.head;
-    let high = this.events.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (this.events[middle]!.seq <= after) low = middle + 1;
-      else high = middle;
-    }
-    return low;
-  }
 }
 
 /** The newest segment, opened to append to, unless damage at its end means starting a new one. */
-async function openNewest(newest: RecoveredSegment | null): Promise<ActiveSegment | null> {
+async function openNewest(newest: RecoveredSegment | null, ordinal: number): Promise<ActiveSegment | null> {
   if (!newest) return null;
   const handle = await open(newest.path, 'a', 0o600);
   const eventCount = newest.damagedTail ? Number.POSITIVE_INFINITY : newest.eventCount;
-  return { firstSeq: newest.firstSeq, path: newest.path, handle, size: newest.size, eventCount };
+  return { firstSeq: newest.firstSeq, path: newest.path, ordinal, handle, size: newest.size, eventCount };
 }

@@ -1,4 +1,5 @@
 /** Pure helpers of the journal: message identity and seq holes. */
+import { crc32 } from 'node:zlib';
 import type { JournalEvent, JournalInput } from './types.js';
 
 /** What makes a WhatsApp message the same message when it is delivered again. */
@@ -16,4 +17,9 @@ export function missesSeqs(after: number, events: JournalEvent[], through: numbe
     expected = event.seq + 1;
   }
   return through !== null && expected <= through;
+}
+
+/** A non-zero 31-bit digest of a messageKey, for the journal's index; equal keys, equal digests. */
+export function messageKeyHash(key: string): number {
+  return (crc32(key) >>> 1) + 1;
 }

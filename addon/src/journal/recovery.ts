@@ -32,8 +32,14 @@ export interface Recovered {
   segments: Segment[];
   /** The newest segment, when there is one. */
   newest: RecoveredSegment | null;
-  events: JournalEvent[];
   nextSeq: number;
+}
+
+/** Where a recovered event's record lies: the segment's position in `segments`, then bytes. */
+export interface RecoveredLocation {
+  segmentIndex: number;
+  offset: number;
+  length: number;
 }
 
 export const SEGMENT_NAME = /^seg-(\d{16})\.log$/;
@@ -45,14 +51,21 @@ export function segmentName(firstSeq: number): string {
 /** A seq can still be read from a record whose checksum failed while its start is intact. */
 const SEQ_IN_RECORD = /"seq":(\d{1,16})[,}]/g;
 
-export async function recoverSegments(dir: string, logger: Logger): Promise<Recovered> {
+/**
+ * Reads the segments one at a time and hands each intact event, oldest first, to `accept`, so
+ * only one segment is ever in memory.
+ */
+export async function recoverSegments(
+  dir: string,
+  logger: Logger,
+  accept: (event: JournalEvent, location: RecoveredLocation) => void,
+): Promise<Recovered> {
   const segments = (await readdir(dir))
     .flatMap((name) => {
       const match = SEGMENT_NAME.exec(name);
       return match ? [{ firstSeq: Number(match[1]), path: join(dir, name) }] : [];
     })
     .sort((a, b) => a.firstSeq - b.firstSeq);
-  const events: JournalEvent[] = [];
   let nextSeq = 1;
   let newest: RecoveredSegment | null = null;
   for (const [index, segment] of segments.entries()) {
@@ -61,21 +74,21 @@ export async function recoverSegments(dir: string, logger: Logger): Promise<Reco
     const decoded = decodeRecords(bytes);
     let eventCount = 0;
     let skipped = decoded.corruptRecords;
-    const accept = (payload: string): void => {
+    const acceptRecord = (payload: string, start: number, end: number): void => {
       const event = parseEvent(payload);
       if (!event || event.seq < Math.max(nextSeq, segment.firstSeq)) {
         skipped += 1;
         return;
       }
-      events.push(event);
+      accept(event, { segmentIndex: index, offset: start, length: end - start });
       nextSeq = event.seq + 1;
       eventCount += 1;
     };
-    for (const record of decoded.records) accept(record.payload);
+    for (const record of decoded.records) acceptRecord(record.payload, record.start, record.end);
     nextSeq = Math.max(nextSeq, segment.firstSeq);
     const tail = decodeTail(bytes, decoded.validEnd);
     nextSeq = reserveDamagedSeqs(nextSeq, tail);
-    if (tail.recordMissingNewline !== undefined) accept(tail.recordMissingNewline);
+    if (tail.recordMissingNewline !== undefined) acceptRecord(tail.recordMissingNewline, tail.completeEnd, bytes.length);
     const damagedTail = tail.damagedLines.length > 0 || tail.recordMissingNewline !== undefined;
     if (skipped > 0 || damagedTail) {
       logger.warn({ segment: segment.path, skipped, damagedAtEnd: tail.damagedLines.length }, 'skipped damaged journal records');
@@ -92,7 +105,7 @@ export async function recoverSegments(dir: string, logger: Logger): Promise<Reco
     const size = tail.recordMissingNewline === undefined ? tail.completeEnd : bytes.length;
     newest = { ...segment, size, eventCount: eventCount + skipped, damagedTail };
   }
-  return { segments, newest, events, nextSeq };
+  return { segments, newest, nextSeq };
 }
 
 /**

@@ -15,6 +15,8 @@ export function encodeRecord(json: string): string {
 
 export interface DecodedRecord {
   payload: string;
+  /** Byte offset of the record's first byte. */
+  start: number;
   /** Byte offset just past this record's newline. */
   end: number;
 }
@@ -40,7 +42,7 @@ export function decodeRecords(buffer: Buffer): DecodedLog {
     if (payload === undefined) {
       corruptSinceLastValid += 1;
     } else {
-      records.push({ payload, end: newline + 1 });
+      records.push({ payload, start, end: newline + 1 });
       validEnd = newline + 1;
       corruptRecords += corruptSinceLastValid;
       corruptSinceLastValid = 0;
@@ -75,6 +77,14 @@ export function decodeTail(buffer: Buffer, validEnd: number): DecodedTail {
   const unfinished = buffer.length - start;
   const recordMissingNewline = unfinished > 1 ? intactPayload(buffer, start, buffer.length - 1) : undefined;
   return { damagedLines, recordMissingNewline, completeEnd: start };
+}
+
+/**
+ * The payload of the one record stored in `bytes` (its newline last), or undefined when the
+ * checksum fails. The last byte is not looked at, so a record whose newline was damaged still reads.
+ */
+export function decodeRecord(bytes: Buffer): string | undefined {
+  return bytes.length < 2 ? undefined : intactPayload(bytes, 0, bytes.length - 1);
 }
 
 function intactPayload(buffer: Buffer, start: number, newline: number): string | undefined {

@@ -46,7 +46,7 @@ async function assertMigrated(dataDir: string, journalId: string, lastSeq: numbe
     assert.equal(journal.id, journalId, 'the same journal, so clients keep their place');
     assert.equal(journal.lastSeq, lastSeq);
     assert.deepEqual(
-      journal.read(0, 100).events.map((event) => (event.data as { reason: string }).reason),
+      (await journal.read(0, 100)).events.map((event) => (event.data as { reason: string }).reason),
       ['one', 'two', 'three'],
     );
   } finally {

@@ -164,9 +164,8 @@ export async function startRealSession(options: RealSessionOptions = {}): Promis
     async journalledStates(last, atLeast = 0, timeoutMs = 5_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const journalled = journal
-          .read(0, 10_000)
-          .events.filter((event) => event.type === 'connection')
+        const journalled = (await journal.read(0, 10_000)).events
+          .filter((event) => event.type === 'connection')
           .map((event) => event.data as { state: string; reason: string | null });
         if ((journalled.at(-1)?.state === last && journalled.length >= atLeast) || Date.now() > deadline) return journalled;
         await new Promise((resolve) => setTimeout(resolve, 10));

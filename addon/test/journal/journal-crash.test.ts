@@ -67,7 +67,7 @@ it(`loses no acknowledged event when the writer is SIGKILLed ${KILLS} times`, { 
       maxAcknowledged = Math.max(maxAcknowledged, ...run.acknowledged);
 
       const journal = await Journal.open(dir, { maxEvents: MAX_EVENTS });
-      const { events, lastSeq, oldestSeq } = journal.read(0, Number.MAX_SAFE_INTEGER);
+      const { events, lastSeq, oldestSeq } = (await journal.read(0, Number.MAX_SAFE_INTEGER));
       assert.ok(lastSeq >= maxAcknowledged, `kill ${kill}: lastSeq ${lastSeq} < acknowledged ${maxAcknowledged}`);
       // Nothing lost means the retained events are exactly the newest min(maxEvents, lastSeq) seqs.
       assert.equal(events.length, Math.min(MAX_EVENTS, lastSeq), `kill ${kill}: retained count`);

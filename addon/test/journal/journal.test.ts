@@ -31,7 +31,7 @@ describe('journal basics', () => {
 
       const reopened = await Journal.open(dir);
       assert.equal(reopened.lastSeq, 2);
-      assert.deepEqual(reopened.read(0, 10).events, [first, second]);
+      assert.deepEqual((await reopened.read(0, 10)).events, [first, second]);
       assert.equal((await reopened.append(statusEvent('c'))).seq, 3);
       await reopened.close();
     });
@@ -48,7 +48,7 @@ describe('journal basics', () => {
       await journal.close();
       const reopened = await Journal.open(dir);
       assert.equal(reopened.lastSeq, 20_000);
-      assert.equal(reopened.read(0, 100_000).events.length, 20_000);
+      assert.equal((await reopened.read(0, 100_000)).events.length, 20_000);
       await reopened.close();
     });
   });
@@ -60,7 +60,7 @@ describe('journal basics', () => {
       const seen: number[] = [];
       let after = 0;
       for (;;) {
-        const page = journal.read(after, 500);
+        const page = (await journal.read(after, 500));
         assert.equal(page.lastSeq, 1_200);
         assert.equal(page.oldestSeq, 1);
         assert.equal(page.gap, false);
@@ -70,8 +70,8 @@ describe('journal basics', () => {
         after = page.events.at(-1)!.seq;
       }
       assert.deepEqual(seen, Array.from({ length: 1_200 }, (_, i) => i + 1));
-      assert.deepEqual(journal.read(1_199, 500).events.map((e) => e.seq), [1_200]);
-      assert.equal(journal.read(0, 0).events.length, 0);
+      assert.deepEqual((await journal.read(1_199, 500)).events.map((e) => e.seq), [1_200]);
+      assert.equal((await journal.read(0, 0)).events.length, 0);
       await journal.close();
     });
   });
@@ -80,7 +80,7 @@ describe('journal basics', () => {
     await withTempDir(async (dir) => {
       const journal = await Journal.open(dir, { maxEvents: 100 });
       await appendMany(journal, 10);
-      const page = journal.read(5_000, 100);
+      const page = (await journal.read(5_000, 100));
       assert.deepEqual(page, { events: [], lastSeq: 10, oldestSeq: 1, gap: false });
       await journal.close();
     });
@@ -100,21 +100,21 @@ describe('journal retention', () => {
     await withTempDir(async (dir) => {
       const journal = await Journal.open(dir, { maxEvents: 100 });
       for (let i = 0; i < 10; i += 1) await appendMany(journal, 100, `b${i}-`);
-      const page = journal.read(0, 10_000);
+      const page = (await journal.read(0, 10_000));
       assert.equal(page.events.length, 100);
       assert.equal(page.events[0]!.seq, 901);
       assert.equal(page.oldestSeq, 901);
       assert.equal(page.lastSeq, 1_000);
       assert.equal(page.gap, true);
-      assert.equal(journal.read(899, 10).gap, true);
-      assert.equal(journal.read(900, 10).gap, false);
-      assert.equal(journal.read(950, 10).gap, false);
+      assert.equal((await journal.read(899, 10)).gap, true);
+      assert.equal((await journal.read(900, 10)).gap, false);
+      assert.equal((await journal.read(950, 10)).gap, false);
       // Segments of 64 events: only those still holding retained events may remain.
       assert.ok((await segmentFiles(dir)).length <= 3, `segments: ${(await segmentFiles(dir)).join(',')}`);
       await journal.close();
 
       const reopened = await Journal.open(dir, { maxEvents: 100 });
-      assert.equal(reopened.read(0, 10_000).events[0]!.seq, 901);
+      assert.equal((await reopened.read(0, 10_000)).events[0]!.seq, 901);
       assert.equal((await reopened.append(statusEvent('next'))).seq, 1_001);
       await reopened.close();
     });
@@ -124,16 +124,16 @@ describe('journal retention', () => {
     await withTempDir(async (dir) => {
       const journal = await Journal.open(dir, { maxAgeMs: 150 });
       await appendMany(journal, 5);
-      assert.equal(journal.read(0, 10).events.length, 5);
+      assert.equal((await journal.read(0, 10)).events.length, 5);
       await sleep(250);
-      const page = journal.read(0, 10);
+      const page = (await journal.read(0, 10));
       assert.deepEqual(page, { events: [], lastSeq: 5, oldestSeq: 6, gap: true });
-      assert.equal(journal.read(5, 10).gap, false);
+      assert.equal((await journal.read(5, 10)).gap, false);
       await journal.close();
 
       const reopened = await Journal.open(dir, { maxAgeMs: 150 });
       assert.equal(reopened.lastSeq, 5);
-      assert.equal(reopened.read(0, 10).events.length, 0);
+      assert.equal((await reopened.read(0, 10)).events.length, 0);
       assert.equal((await reopened.append(statusEvent('x'))).seq, 6);
       await reopened.close();
     });
@@ -167,12 +167,12 @@ describe('journal recovery', () => {
 
       const reopened = await Journal.open(dir);
       assert.equal(reopened.lastSeq, 9);
-      assert.deepEqual(reopened.read(0, 100).events.map((e) => e.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      assert.deepEqual((await reopened.read(0, 100)).events.map((e) => e.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
       assert.equal((await reopened.append(statusEvent('after-crash'))).seq, 10);
       await reopened.close();
 
       const again = await Journal.open(dir);
-      const events = again.read(0, 100).events;
+      const events = (await again.read(0, 100)).events;
       assert.deepEqual(events.map((e) => e.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
       assert.equal(eventId(events.at(-1)!), 'after-crash');
       await again.close();
@@ -208,8 +208,8 @@ describe('journal recovery', () => {
       const logger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(line) });
       const reopened = await Journal.open(dir, {}, logger);
       assert.ok(warnings.some((line) => line.includes('skipped damaged journal records')), warnings.join('\n'));
-      assert.deepEqual(reopened.read(0, 100).events.map((e) => e.seq), [1, 2, 3, 4, 6, 7, 8, 9, 10]);
-      assert.deepEqual(reopened.read(4, 1).events.map((e) => e.seq), [6]);
+      assert.deepEqual((await reopened.read(0, 100)).events.map((e) => e.seq), [1, 2, 3, 4, 6, 7, 8, 9, 10]);
+      assert.deepEqual((await reopened.read(4, 1)).events.map((e) => e.seq), [6]);
       assert.equal((await reopened.append(statusEvent('k'))).seq, 11);
       await reopened.close();
     });

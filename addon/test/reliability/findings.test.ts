@@ -42,10 +42,9 @@ function message(id: string, overrides: Partial<MessageData> = {}): JournalInput
   };
 }
 
-function messageIds(journal: Journal): string[] {
-  return journal
-    .read(0, 1000)
-    .events.filter((event) => event.type === 'message')
+async function messageIds(journal: Journal): Promise<string[]> {
+  return (await journal.read(0, 1000)).events
+    .filter((event) => event.type === 'message')
     .map((event) => (event.data as MessageData).id);
 }
 
@@ -57,7 +56,7 @@ describe('a message WhatsApp delivers again is journalled once', () => {
       const later = await journal.append(message('A'));
       assert.equal(concurrent.seq, first.seq);
       assert.equal(later.seq, first.seq);
-      assert.deepEqual(messageIds(journal), ['A']);
+      assert.deepEqual(await messageIds(journal), ['A']);
       await journal.close();
     });
   });
@@ -70,7 +69,7 @@ describe('a message WhatsApp delivers again is journalled once', () => {
       const reopened = await Journal.open(dir);
       assert.equal((await reopened.append(message('A'))).seq, first.seq);
       assert.equal((await reopened.append(message('B'))).seq, first.seq + 1);
-      assert.deepEqual(messageIds(reopened), ['A', 'B']);
+      assert.deepEqual(await messageIds(reopened), ['A', 'B']);
       await reopened.close();
     });
   });
@@ -84,7 +83,7 @@ describe('a message WhatsApp delivers again is journalled once', () => {
       await journal.append(message('A', { chat: '120363000000000001@g.us', chat_type: 'group', sender: '4915100000000@s.whatsapp.net' }));
       await journal.append(statusEvent('A'));
       await journal.append(statusEvent('A'));
-      assert.equal(journal.read(0, 1000).events.length, 6);
+      assert.equal((await journal.read(0, 1000)).events.length, 6);
       await journal.close();
     });
   });
@@ -121,7 +120,7 @@ describe('the simulator acknowledges a message only once it is journalled', () =
       assert.equal(answered, false, 'answered before the event was journalled');
       releaseDisk();
       assert.equal(await delivery, 'SLOWDISK');
-      assert.deepEqual(messageIds(h.journal), ['SLOWDISK']);
+      assert.deepEqual(await messageIds(h.journal), ['SLOWDISK']);
     } finally {
       releaseDisk();
       await h.dispose();

@@ -56,7 +56,7 @@ describe('reconnect backoff with the real Baileys socket', () => {
       assert.equal(session.state, 'reconnecting');
       const snapshot = session.snapshot();
       assert.equal(snapshot.last_disconnect?.reason, 'connectionClosed');
-      const states = journal.read(0, 1_000).events.filter((e) => e.type === 'connection').map((e) => (e.data as { state: string }).state);
+      const states = (await journal.read(0, 1_000)).events.filter((e) => e.type === 'connection').map((e) => (e.data as { state: string }).state);
       assert.ok(states.includes('reconnecting'));
     } finally {
       await dispose();

@@ -39,7 +39,7 @@ describe('journal on a full disk', { skip }, () => {
       assert.equal(journal.writable, false);
       assert.deepEqual(health.problem()?.reason, 'storage_full');
       assert.deepEqual(health.problem()?.components, ['journal']);
-      assert.equal(journal.read(0, 10).events.length, 1, 'readers see only what is on disk');
+      assert.equal((await journal.read(0, 10)).events.length, 1, 'readers see only what is on disk');
 
       await fs.free();
       const written = await Promise.all(waiting);
@@ -50,7 +50,7 @@ describe('journal on a full disk', { skip }, () => {
 
       const reopened = await Journal.open(fs.dir);
       assert.deepEqual(
-        reopened.read(0, 10).events.map(idOf),
+        (await reopened.read(0, 10)).events.map(idOf),
         ['before', 'full-1', 'full-2'],
       );
       await reopened.close();

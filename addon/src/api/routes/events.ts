@@ -36,7 +36,7 @@ export function eventRoutes(journal: Journal, shutdown: AbortSignal): Router {
       }
       if (res.writableEnded || res.destroyed) return;
     }
-    const page = journal.read(after, limit);
+    const page = await journal.read(after, limit);
     res.json({ events: page.events, last_seq: page.lastSeq, oldest_seq: page.oldestSeq, gap: page.gap, journal_id: journal.id });
   });
 

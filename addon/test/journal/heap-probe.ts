@@ -1,0 +1,58 @@
+/**
+ * Child process for the journal memory test (run with --expose-gc): appends `count` message events
+ * to a journal keeping `maxEvents`, and prints the heap in use after a full GC, before and after.
+ * Arguments: <journal dir> <maxEvents> <count>
+ */
+import { Journal } from '../../src/journal/journal.js';
+import type { JournalInput } from '../../src/journal/types.js';
+
+const [dir, maxEvents, count] = process.argv.slice(2);
+if (!dir || !maxEvents || !count) throw new Error('usage: heap-probe <dir> <maxEvents> <count>');
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with --expose-gc');
+
+function heapAfterGc(): number {
+  gc!();
+  gc!();
+  return process.memoryUsage().heapUsed;
+}
+
+function message(index: number): JournalInput {
+  return {
+    type: 'message',
+    data: {
+      id: `3EB0${index.toString(16).padStart(16, '0')}`,
+      chat: '491701234567@s.whatsapp.net',
+      chat_type: 'individual',
+      chat_name: 'Anna',
+      sender: '491701234567@s.whatsapp.net',
+      sender_phone: '+491701234567',
+      sender_name: 'Anna',
+      from_me: false,
+      timestamp: new Date().toISOString(),
+      kind: 'text',
+      text: `Message number ${index}: ${'lorem ipsum dolor sit amet '.repeat(8)}`,
+      caption: null,
+      media: null,
+      location: null,
+      contact: null,
+      poll: null,
+      quoted_id: null,
+      mentions: [],
+      reaction: null,
+      poll_vote: null,
+      target_id: null,
+    },
+  };
+}
+
+const journal = await Journal.open(dir, { maxEvents: Number(maxEvents) });
+const before = heapAfterGc();
+const BURST = 1_000;
+for (let next = 0; next < Number(count); next += BURST) {
+  await Promise.all(Array.from({ length: Math.min(BURST, Number(count) - next) }, (_, i) => journal.append(message(next + i))));
+}
+const after = heapAfterGc();
+const page = await journal.read(0, 10);
+process.stdout.write(`${JSON.stringify({ before, after, lastSeq: journal.lastSeq, oldestSeq: page.oldestSeq })}\n`);
+await journal.close();

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { withTempDir } from './helpers.js';
+
+const PROBE = join(dirname(fileURLToPath(import.meta.url)), 'heap-probe.js');
+const EVENTS = 50_000;
+const MB = 1024 * 1024;
+
+interface HeapProbe {
+  before: number;
+  after: number;
+  lastSeq: number;
+  oldestSeq: number;
+}
+
+async function heapGrowth(maxEvents: number): Promise<HeapProbe> {
+  return withTempDir(async (dir) => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', PROBE, dir, String(maxEvents), String(EVENTS)]);
+    return JSON.parse(stdout) as HeapProbe;
+  });
+}
+
+it(`keeps ${EVENTS.toLocaleString('en')} retained messages out of the heap: retention costs an index, not the events`, { timeout: 120_000 }, async () => {
+  const keepAll = await heapGrowth(EVENTS);
+  const keepTenth = await heapGrowth(EVENTS / 10);
+  assert.equal(keepAll.oldestSeq, 1, 'every event is retained');
+  assert.equal(keepTenth.oldestSeq, EVENTS - EVENTS / 10 + 1);
+  const growthAll = keepAll.after - keepAll.before;
+  const growthTenth = keepTenth.after - keepTenth.before;
+  console.log(`# heap growth after ${EVENTS} events: ${(growthAll / MB).toFixed(1)} MB retaining all, ${(growthTenth / MB).toFixed(1)} MB retaining a tenth`);
+  // Each event is about 800 bytes on disk and several times that as objects: in the heap they would take 100+ MB.
+  assert.ok(growthAll < 10 * MB, `heap grew ${(growthAll / MB).toFixed(1)} MB for ${EVENTS} retained events`);
+  assert.ok(growthAll - growthTenth < 5 * MB, 'retaining ten times as many events costs little more heap');
+});
