@@ -1,32 +1,24 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
-import type { Journal } from '../journal/journal.js';
-import type { Session } from '../session/session.js';
-import type { SimulatedWhatsApp } from '../simulator/simulated-whatsapp.js';
+import type { AccountDirectory } from '../accounts/directory.js';
+import type { StorageHealth } from '../util/storage-health.js';
 import { requireApiKey } from './auth.js';
+import { errorHandler, methodNotAllowed, notFound } from './errors.js';
 import { DEFAULT_KEY_THROTTLE, KeyThrottle } from './key-throttle.js';
 import { DEFAULT_LOAD_LIMITS, limitLongPolls, refuseOverLimitConnections, type LoadLimits } from './load-limits.js';
-import { errorHandler, methodNotAllowed, notFound } from './errors.js';
-import { openApiDocument } from './openapi.js';
-import type { MediaStore } from '../media/media-store.js';
-import type { Sender } from '../messaging/sender.js';
-import type { StorageHealth } from '../util/storage-health.js';
-import { eventRoutes } from './routes/events.js';
-import { mediaRoutes } from './routes/media.js';
-import { messageRoutes } from './routes/messages.js';
-import { publicRoutes } from './routes/health.js';
-import { sessionRoutes } from './routes/session.js';
-import { simulatorRoutes } from './routes/simulator.js';
+import { allowTable, mountRoutes } from './mount.js';
+import { servedRoutes, type ApiServices } from './registry.js';
+import { API_ROUTES } from './routes/index.js';
+
+export { JSON_BODY_LIMIT } from './mount.js';
 
 export interface AppDependencies {
   version: string;
   apiKey: string;
-  session: Session;
-  journal: Journal;
-  /** Present only with the simulator engine; its routes do not exist otherwise. */
-  simulator: SimulatedWhatsApp | null;
-  sender: Sender;
-  media: MediaStore;
+  /** The accounts the API serves; unscoped routes are the account `default`. */
+  accounts: AccountDirectory;
+  /** Whether the simulator engine runs: its routes do not exist otherwise. */
+  simulator: boolean;
   logger: Logger;
   shutdown: AbortSignal;
   /** Which stores cannot write; `/health` reports it. */
@@ -35,37 +27,30 @@ export interface AppDependencies {
   limits?: LoadLimits;
 }
 
-export const JSON_BODY_LIMIT = '1mb';
-
 export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
 
-  app.use(refuseOverLimitConnections());
-  app.use(publicRoutes(deps.session, deps.version, deps.storage));
+  const services: ApiServices = {
+    version: deps.version,
+    accounts: deps.accounts,
+    shutdown: deps.shutdown,
+    storage: deps.storage,
+    simulator: deps.simulator,
+  };
+  const routes = servedRoutes(API_ROUTES, deps.simulator);
   const limits = deps.limits ?? DEFAULT_LOAD_LIMITS;
+
+  app.use(refuseOverLimitConnections());
+  mountRoutes(app, routes.filter((candidate) => candidate.public), services);
+  // Long-poll limits and the wrong-key throttle are the add-on's, not per account.
   app.use(requireApiKey(deps.apiKey, new KeyThrottle({ ...DEFAULT_KEY_THROTTLE, freeFailures: limits.freeWrongKeys })));
   app.use(limitLongPolls(limits));
-  app.use(mediaRoutes(deps.media, deps.sender));
-  app.use(express.json({ limit: JSON_BODY_LIMIT, strict: true }));
-  app.use(sessionRoutes(deps.session));
-  app.use(messageRoutes(deps.sender));
-  app.use(eventRoutes(deps.journal, deps.shutdown));
-  if (deps.simulator) app.use(simulatorRoutes(deps.simulator));
-  app.use(methodNotAllowed(documentedRoutes(deps.version, deps.simulator !== null)));
+  mountRoutes(app, routes.filter((candidate) => !candidate.public), services);
+  app.use(methodNotAllowed(allowTable(routes)));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;
-}
-
-/** The methods of every route this app serves, from the OpenAPI document (which tests keep complete). */
-function documentedRoutes(version: string, withSimulator: boolean): Record<string, string[]> {
-  const paths = openApiDocument(version).paths as Record<string, Record<string, unknown>>;
-  return Object.fromEntries(
-    Object.entries(paths)
-      .filter(([path]) => withSimulator || !path.startsWith('/v1/simulator/'))
-      .map(([path, operations]) => [path, Object.keys(operations)]),
-  );
 }

@@ -1,35 +1,11 @@
-/** The body of `POST /v1/messages`, checked field by field. */
+/**
+ * The body of `POST /v1/messages` as the sender works with it. Its shape (fields per type, lengths,
+ * ranges) is checked by the API's schema before it gets here; what remains are the rules about
+ * meaning that a schema cannot say.
+ */
 import { ApiError } from '../api/errors.js';
-import {
-  objectBody,
-  optionalBoolean,
-  optionalNumber,
-  optionalString,
-  optionalStringArray,
-  requiredString,
-  type JsonObject,
-} from '../api/validate.js';
-import type { OutgoingType } from '../engine/types.js';
-
-export const SEND_TYPES: readonly OutgoingType[] = ['text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contact', 'poll', 'reaction'];
-const MEDIA_TYPES = new Set<OutgoingType>(['image', 'video', 'audio', 'document', 'sticker']);
-
-const FIELDS_BY_TYPE: Record<OutgoingType, readonly string[]> = {
-  text: ['text'],
-  image: ['media_id', 'caption'],
-  video: ['media_id', 'caption'],
-  audio: ['media_id', 'voice'],
-  document: ['media_id', 'caption', 'filename'],
-  sticker: ['media_id'],
-  location: ['latitude', 'longitude', 'name', 'address'],
-  contact: ['name', 'phone'],
-  poll: ['question', 'options', 'multiple'],
-  reaction: ['message_id', 'emoji'],
-};
-const COMMON_FIELDS = ['to', 'type', 'reply_to', 'mentions'];
-
-export const MAX_TEXT_LENGTH = 65_536;
-export const MAX_POLL_OPTIONS = 12;
+import type { SendBody } from '../api/schema/messages.js';
+import { MAX_POLL_OPTIONS } from '../api/schema/messages.js';
 
 /** A send request before recipients and media are looked up. */
 export type SendRequest =
@@ -49,63 +25,31 @@ export type SendRequest =
   | { to: string; type: 'poll'; question: string; options: string[]; multiple: boolean; replyTo: string | null; mentions: string[] }
   | { to: string; type: 'reaction'; messageId: string; emoji: string; replyTo: string | null; mentions: string[] };
 
-function invalid(message: string): ApiError {
-  return new ApiError(400, 'invalid_request', message);
-}
-
-function requiredNumber(body: JsonObject, field: string, min: number, max: number): number {
-  const value = optionalNumber(body, field, min, max);
-  if (value === undefined) throw invalid(`"${field}" is required for this type.`);
-  return value;
-}
-
-export function parseSendRequest(raw: unknown): SendRequest {
-  const preliminary = objectBody(raw, [...COMMON_FIELDS, ...new Set(Object.values(FIELDS_BY_TYPE).flat())]);
-  const type = requiredString(preliminary, 'type', 32) as OutgoingType;
-  if (!SEND_TYPES.includes(type)) throw invalid(`"type" must be one of ${SEND_TYPES.join(', ')}.`);
-  const body = objectBody(raw, [...COMMON_FIELDS, ...FIELDS_BY_TYPE[type]]);
-  const common = {
-    to: requiredString(body, 'to', 128).trim(),
-    replyTo: optionalString(body, 'reply_to', 128) ?? null,
-    mentions: optionalStringArray(body, 'mentions', 256) ?? [],
-  };
-  if (MEDIA_TYPES.has(type)) {
-    return {
-      ...common,
-      type: type as 'image',
-      mediaId: requiredString(body, 'media_id', 128),
-      caption: optionalString(body, 'caption', MAX_TEXT_LENGTH) ?? null,
-      filename: optionalString(body, 'filename', 255) ?? null,
-      voice: optionalBoolean(body, 'voice') ?? false,
-    };
-  }
-  switch (type) {
+export function toSendRequest(body: SendBody): SendRequest {
+  const common = { to: body.to.trim(), replyTo: body.reply_to ?? null, mentions: body.mentions ?? [] };
+  switch (body.type) {
     case 'text':
-      return { ...common, type, text: requiredString(body, 'text', MAX_TEXT_LENGTH) };
+      return { ...common, type: body.type, text: body.text };
+    case 'image':
+    case 'video':
+    case 'sticker':
+      return { ...common, type: body.type, mediaId: body.media_id, caption: 'caption' in body ? (body.caption ?? null) : null, filename: null, voice: false };
+    case 'audio':
+      return { ...common, type: body.type, mediaId: body.media_id, caption: null, filename: null, voice: body.voice ?? false };
+    case 'document':
+      return { ...common, type: body.type, mediaId: body.media_id, caption: body.caption ?? null, filename: body.filename ?? null, voice: false };
     case 'location':
-      return {
-        ...common,
-        type,
-        latitude: requiredNumber(body, 'latitude', -90, 90),
-        longitude: requiredNumber(body, 'longitude', -180, 180),
-        name: optionalString(body, 'name', 1024) ?? null,
-        address: optionalString(body, 'address', 1024) ?? null,
-      };
+      return { ...common, type: body.type, latitude: body.latitude, longitude: body.longitude, name: body.name ?? null, address: body.address ?? null };
     case 'contact':
-      return { ...common, type, name: requiredString(body, 'name', 256), phone: requiredString(body, 'phone', 64) };
+      return { ...common, type: body.type, name: body.name, phone: body.phone };
     case 'poll': {
-      const options = optionalStringArray(body, 'options', MAX_POLL_OPTIONS) ?? [];
-      const distinct = new Set(options.map((o) => o.trim()));
-      if (options.length < 2 || distinct.size !== options.length || options.some((o) => o.trim() === '')) {
-        throw invalid(`"options" needs 2 to ${MAX_POLL_OPTIONS} different, non-empty answers.`);
+      // WhatsApp tells answers apart by their text as shown, so " Yes" and "Yes" are the same answer.
+      if (new Set(body.options.map((option) => option.trim())).size !== body.options.length) {
+        throw new ApiError(400, 'invalid_request', `"options" needs 2 to ${MAX_POLL_OPTIONS} different, non-empty answers.`);
       }
-      return { ...common, type, question: requiredString(body, 'question', 255), options, multiple: optionalBoolean(body, 'multiple') ?? false };
+      return { ...common, type: body.type, question: body.question, options: body.options, multiple: body.multiple ?? false };
     }
-    case 'reaction': {
-      const emoji = optionalString(body, 'emoji', 32) ?? '';
-      return { ...common, type, messageId: requiredString(body, 'message_id', 128), emoji };
-    }
-    default:
-      throw invalid(`"type" must be one of ${SEND_TYPES.join(', ')}.`);
+    case 'reaction':
+      return { ...common, type: body.type, messageId: body.message_id, emoji: body.emoji ?? '' };
   }
 }
