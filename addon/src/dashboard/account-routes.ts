@@ -6,19 +6,19 @@
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import type { Logger } from 'pino';
 import {
-  ACCOUNT_ID_PATTERN,
   AccountExistsError,
   AccountLimitError,
   AccountNotFoundError,
   DefaultAccountError,
+  InvalidAccountIdError,
   type AccountDirectory,
   type AccountServices,
 } from '../accounts/directory.js';
 import { ApiError } from '../api/errors.js';
-import { objectBody, optionalString, requiredString } from '../api/validate.js';
 import { SessionError } from '../session/session.js';
 import { PhoneNumberError, toE164 } from '../util/phone.js';
 import { viewerOf, type Viewer } from './access.js';
+import { newAccountName, phoneNumberToLink } from './action-bodies.js';
 import type { AccountWatch } from './account-watch.js';
 import type { DashboardView } from './view.js';
 
@@ -29,8 +29,6 @@ export interface AccountRouteDependencies {
   render: (viewer: Viewer) => Promise<DashboardView>;
   logger: Logger;
 }
-
-const ACCOUNT_ID = new RegExp(ACCOUNT_ID_PATTERN);
 
 /** Refuses anything but JSON: a form on another site cannot send it without the browser asking first. */
 export const requireJson: RequestHandler = (req, _res, next) => {
@@ -48,6 +46,7 @@ export function asApiError(err: unknown): unknown {
   if (err instanceof AccountLimitError) return new ApiError(409, 'too_many_accounts', err.message);
   if (err instanceof AccountExistsError) return new ApiError(409, 'account_exists', err.message);
   if (err instanceof DefaultAccountError) return new ApiError(409, 'default_account', 'The account "default" always exists and cannot be deleted. Log it out instead.');
+  if (err instanceof InvalidAccountIdError) return new ApiError(400, 'invalid_account_id', err.message);
   if (err instanceof AccountNotFoundError) return notFound(err.accountId);
   return err;
 }
@@ -85,11 +84,7 @@ export function accountRoutes(deps: AccountRouteDependencies): Router {
   };
 
   router.post('/', ...guarded, async (req, res) => {
-    const body = objectBody(req.body ?? {}, ['id']);
-    const wanted = optionalString(body, 'id', 64)?.trim() || undefined;
-    if (wanted !== undefined && !ACCOUNT_ID.test(wanted)) {
-      throw new ApiError(400, 'invalid_account_id', 'Name the account with lower-case letters, digits and dashes (up to 32), or leave the name empty.');
-    }
+    const wanted = newAccountName(req.body);
     await answer(res.status(201), async () => {
       const created = (await deps.accounts.create(wanted)).id;
       deps.logger.info({ ...actor(viewerOf(res)), account: created }, 'account added from the dashboard');
@@ -106,10 +101,9 @@ export function accountRoutes(deps: AccountRouteDependencies): Router {
   });
 
   router.post('/:id/pairing-code', ...guarded, async (req, res) => {
-    const body = objectBody(req.body, ['phone_number']);
     try {
       const account = accountOf(req);
-      const phone = toE164(requiredString(body, 'phone_number', 64));
+      const phone = toE164(phoneNumberToLink(req.body));
       deps.logger.info({ ...actor(viewerOf(res)), account: account.id }, 'pairing code requested from the dashboard');
       res.json({ code: await account.session.requestPairingCode(phone.slice(1)) });
     } catch (err) {

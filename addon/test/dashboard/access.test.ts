@@ -22,7 +22,7 @@ describe('who may open the add-on web page', () => {
       assert.equal(body.error.code, 'unauthorized');
       assert.ok(!response.body.includes(service.apiKey!));
     }
-    const logout = await rawRequest(`${service.dashboardUrl}/api/logout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const logout = await rawRequest(`${service.dashboardUrl}/api/accounts/default/logout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     assert.equal(logout.status, 401);
     assert.equal((await service.json<{ state: string }>('GET', '/v1/session')).state, 'pairing', 'nothing happened');
   });
@@ -47,7 +47,7 @@ describe('who may open the add-on web page', () => {
     assert.match(page.body, /<title>WhatsApp<\/title>/);
     const state = await rawRequest(`${service.dashboardUrl}/api/state`, { localAddress: INGRESS_PROXY });
     assert.equal(state.status, 200);
-    assert.equal((JSON.parse(state.body) as { state: string }).state, 'pairing');
+    assert.deepEqual((JSON.parse(state.body) as { accounts: Array<{ id: string; state: string }> }).accounts.map(({ id, state }) => [id, state]), [['default', 'pairing']]);
   });
 
   it('accepts the API key as a bearer header', async () => {
@@ -84,13 +84,16 @@ describe('who may open the add-on web page', () => {
   });
 
   it('takes actions only as JSON, so a form on another site cannot trigger them', async () => {
-    const response = await rawRequest(`${service.dashboardUrl}/api/restart`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${service.apiKey}` },
-      body: '',
-    });
-    assert.equal(response.status, 415);
-    assert.equal((JSON.parse(response.body) as { error: { code: string } }).error.code, 'unsupported_media_type');
+    for (const [method, path] of [['POST', '/api/accounts/default/restart'], ['POST', '/api/accounts'], ['DELETE', '/api/accounts/office']] as const) {
+      const response = await rawRequest(`${service.dashboardUrl}${path}`, {
+        method,
+        // Node's client sends a DELETE body without a length unless told.
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': '9', authorization: `Bearer ${service.apiKey}` },
+        body: 'id=office',
+      });
+      assert.equal(response.status, 415, `${method} ${path}`);
+      assert.equal((JSON.parse(response.body) as { error: { code: string } }).error.code, 'unsupported_media_type');
+    }
   });
 
   it('answers unknown paths with the JSON error body', async () => {

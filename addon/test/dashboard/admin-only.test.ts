@@ -12,28 +12,31 @@ import { coreUser, SupervisorCoreStandIn } from './supervisor-core.js';
 /** Stands for the Supervisor's ingress proxy: a loopback address other than the one tests use. */
 const INGRESS_PROXY = '127.0.0.2';
 const SUPERVISOR_TOKEN = 'supervisor-token-for-this-add-on';
-const DESTRUCTIVE: ReadonlyArray<readonly [string, unknown]> = [
-  ['/api/logout', {}],
-  ['/api/restart', {}],
-  ['/api/pairing-code', { phone_number: '+4917612345678' }],
+const DESTRUCTIVE: ReadonlyArray<readonly [method: 'POST' | 'DELETE', path: string, body: unknown]> = [
+  ['POST', '/api/accounts/default/logout', {}],
+  ['POST', '/api/accounts/default/restart', {}],
+  ['POST', '/api/accounts/default/pairing-code', { phone_number: '+4917612345678' }],
+  ['POST', '/api/accounts', {}],
+  ['POST', '/api/accounts', { id: 'office' }],
+  ['DELETE', '/api/accounts/default', {}],
+  ['DELETE', '/api/accounts/office', {}],
 ];
 
 interface PageState {
-  state: string;
   can_manage: boolean;
-  qr: unknown;
-  pairing_code: unknown;
+  accounts: Array<{ id: string; state: string; qr: unknown; pairing_code: unknown; can_remove: boolean }>;
 }
 
 function asUser(id: string | null, name = 'Someone'): Record<string, string> {
   return id === null ? {} : { 'x-remote-user-id': id, 'x-remote-user-name': name.toLowerCase(), 'x-remote-user-display-name': name };
 }
 
-function throughIngress(service: RunningService, path: string, user: Record<string, string>, body?: unknown): Promise<RawResponse> {
+function throughIngress(service: RunningService, path: string, user: Record<string, string>, body?: unknown, method: 'POST' | 'DELETE' = 'POST'): Promise<RawResponse> {
   return rawRequest(`${service.dashboardUrl}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
+    method: body === undefined ? 'GET' : method,
     localAddress: INGRESS_PROXY,
-    headers: { ...user, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    // Node's client sends a DELETE body without a length unless told.
+    headers: { ...user, ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(JSON.stringify(body))) }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 }
@@ -43,12 +46,18 @@ async function assertReadOnly(service: RunningService, user: Record<string, stri
   assert.equal(state.status, 200, label);
   const view = JSON.parse(state.body) as PageState;
   assert.equal(view.can_manage, false, `${label}: no management`);
-  assert.equal(view.qr, null, `${label}: whoever scans the QR code links their phone, so it is not shown`);
-  for (const [path, body] of DESTRUCTIVE) {
-    const refused = await throughIngress(service, path, user, body);
-    assert.equal(refused.status, 403, `${label}: ${path}`);
-    assert.equal((JSON.parse(refused.body) as { error: { code: string } }).error.code, 'forbidden', `${label}: ${path}`);
+  assert.deepEqual(view.accounts.map((account) => account.id), ['default'], `${label}: sees the accounts`);
+  for (const account of view.accounts) {
+    assert.equal(account.qr, null, `${label}: whoever scans the QR code links their phone, so it is not shown`);
+    assert.equal(account.can_remove, false, `${label}: no delete button`);
   }
+  for (const [method, path, body] of DESTRUCTIVE) {
+    const refused = await throughIngress(service, path, user, body, method);
+    assert.equal(refused.status, 403, `${label}: ${method} ${path}`);
+    assert.equal((JSON.parse(refused.body) as { error: { code: string } }).error.code, 'forbidden', `${label}: ${method} ${path}`);
+  }
+  const accounts = await service.json<{ accounts: Array<{ id: string }> }>('GET', '/v1/accounts').catch(() => null);
+  if (accounts) assert.deepEqual(accounts.accounts.map((account) => account.id), ['default'], `${label}: no account added or deleted`);
 }
 
 describe('the web page and Home Assistant users who are not administrators', () => {
@@ -98,7 +107,7 @@ describe('the web page and Home Assistant users who are not administrators', () 
     assert.ok(!keyRoute.body.includes(service.apiKey!));
   });
 
-  it('shows a non-administrator the state but refuses logout, reconnect and pairing codes', async () => {
+  it('shows a non-administrator the state but refuses logout, reconnect, pairing codes, adding and deleting accounts', async () => {
     const before = (await service.json<{ state: string; qr: { code: string } | null }>('GET', '/v1/session')).state;
     await assertReadOnly(service, asUser(child.id, child.name), 'non-admin');
     assert.equal((await service.json<{ state: string }>('GET', '/v1/session')).state, before, 'nothing happened');
@@ -115,14 +124,14 @@ describe('the web page and Home Assistant users who are not administrators', () 
       const state = await throughIngress(service, '/api/state', asUser(user.id, user.name));
       const view = JSON.parse(state.body) as PageState;
       assert.equal(view.can_manage, true, user.name);
-      assert.notEqual(view.qr, null, `${user.name} sees the QR code`);
+      assert.notEqual(view.accounts[0]?.qr ?? null, null, `${user.name} sees the QR code`);
     }
-    const restarted = await throughIngress(service, '/api/restart', asUser(admin.id, admin.name), {});
+    const restarted = await throughIngress(service, '/api/accounts/default/restart', asUser(admin.id, admin.name), {});
     assert.equal(restarted.status, 200, restarted.body);
   });
 
   it('believes user headers only from the ingress proxy', async () => {
-    const forged = await rawRequest(`${service.dashboardUrl}/api/restart`, {
+    const forged = await rawRequest(`${service.dashboardUrl}/api/accounts/default/restart`, {
       method: 'POST',
       headers: { ...asUser(admin.id, admin.name), 'content-type': 'application/json' },
       body: '{}',

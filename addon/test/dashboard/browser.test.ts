@@ -43,7 +43,7 @@ interface PageGlobals {
   document: {
     documentElement: { scrollWidth: number };
     body: object;
-    getElementById(id: string): { getAttribute(name: string): string | null } | null;
+    querySelector(selector: string): { getAttribute(name: string): string | null } | null;
   };
   innerWidth: number;
   getComputedStyle(element: object): { backgroundColor: string };
@@ -69,6 +69,7 @@ describe('the add-on web page in a real browser', { timeout: 90_000 }, () => {
         WA_INGRESS_TRUSTED: INGRESS_PROXY,
         WA_SIMULATOR_QR_TTL_MS: '1500',
         WA_SIMULATOR_QR_CODES: '1000',
+        WA_MAX_ACCOUNTS: '3',
         SUPERVISOR_URL: supervisor.url,
         SUPERVISOR_TOKEN,
       },
@@ -94,22 +95,25 @@ describe('the add-on web page in a real browser', { timeout: 90_000 }, () => {
     if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
-  const stateLabel = (): ReturnType<Page['locator']> => page.locator('#state-label');
-  const qrSource = (): Promise<string | null> => page.locator('#qr-image').getAttribute('src');
+  /** One account's card on the page. */
+  const card = (id: string, on: Page = page): ReturnType<Page['locator']> => on.locator(`[data-account="${id}"]`);
+  const stateOf = (id: string, on: Page = page): ReturnType<Page['locator']> => card(id, on).locator('.state-label');
+  const qrSource = (id: string): Promise<string | null> => card(id).locator('.qr-image').getAttribute('src');
+  const qrOf = (id: string): string => `[data-account="${id}"] .qr-image`;
 
   it('shows the QR code through ingress and redraws it when WhatsApp rotates it', async () => {
     const response = await page.goto(ingress.pageUrl);
     assert.equal(response?.status(), 200);
-    await stateLabel().filter({ hasText: 'Waiting to be linked' }).waitFor({ timeout: 10_000 });
-    await page.locator('#qr-image').waitFor({ state: 'visible' });
-    const first = await qrSource();
+    await stateOf('default').filter({ hasText: 'Waiting to be linked' }).waitFor({ timeout: 10_000 });
+    await card('default').locator('.qr-image').waitFor({ state: 'visible' });
+    const first = await qrSource('default');
     assert.match(first ?? '', /^data:image\/svg\+xml/);
     await page.waitForFunction(
-      (before) => (globalThis as unknown as PageGlobals).document.getElementById('qr-image')?.getAttribute('src') !== before,
-      first,
+      ([selector, before]) => (globalThis as unknown as PageGlobals).document.querySelector(selector)?.getAttribute('src') !== before,
+      [qrOf('default'), first] as const,
       { timeout: 10_000 },
     );
-    assert.notEqual(await qrSource(), first);
+    assert.notEqual(await qrSource('default'), first);
     const fitsPhone = await page.evaluate(() => {
       const view = globalThis as unknown as PageGlobals;
       return view.document.documentElement.scrollWidth <= view.innerWidth;
@@ -119,10 +123,10 @@ describe('the add-on web page in a real browser', { timeout: 90_000 }, () => {
   });
 
   it('links with a phone number: shows the code to type on the phone', async () => {
-    await page.locator('summary', { hasText: 'Link with phone number instead' }).click();
-    await page.locator('#phone').fill('+1 555 000-0001');
-    await page.locator('#pairing-form button[type=submit]').click();
-    await page.locator('#pairing-code').filter({ hasText: /^[A-Z0-9]{4}-[A-Z0-9]{4}$/ }).waitFor({ timeout: 10_000 });
+    await card('default').locator('summary', { hasText: 'Link with phone number instead' }).click();
+    await card('default').locator('.phone').fill('+1 555 000-0001');
+    await card('default').locator('.pairing-form button[type=submit]').click();
+    await card('default').locator('.pairing-code').filter({ hasText: /^[A-Z0-9]{4}-[A-Z0-9]{4}$/ }).waitFor({ timeout: 10_000 });
     await page.screenshot({ path: join(ARTIFACTS, 'pairing-code-phone.png'), fullPage: true });
   });
 
@@ -131,18 +135,20 @@ describe('the add-on web page in a real browser', { timeout: 90_000 }, () => {
       (globalThis as unknown as PageGlobals).samePage = true;
     });
     await service.json('POST', '/v1/simulator/scan', { phone: '+15550000001', name: 'Home' });
-    await stateLabel().filter({ hasText: 'Connected' }).waitFor({ timeout: 10_000 });
+    await stateOf('default').filter({ hasText: 'Connected' }).waitFor({ timeout: 10_000 });
     assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).samePage), true, 'the page was not reloaded');
-    assert.equal(await page.locator('#account').textContent(), 'Home (+15550000001)');
-    assert.equal(await page.locator('#pairing').isVisible(), false, 'the QR code is gone');
+    assert.equal(await card('default').locator('.linked').textContent(), 'Home (+15550000001)');
+    assert.equal(await card('default').locator('.pairing').isVisible(), false, 'the QR code is gone');
+    assert.equal(await card('default').locator('.remove').isVisible(), false, 'the default account cannot be deleted');
   });
 
   it('lists recent activity by kind and chat, never with the message text', async () => {
     await service.json('POST', '/v1/simulator/incoming', { from: '+15550000002', name: 'Alice', text: 'the door code is 4711' });
-    const item = page.locator('#events li', { hasText: 'Received text message from Alice' });
+    await card('default').locator('.activity summary').click();
+    const item = card('default').locator('.events li', { hasText: 'Received text message from Alice' });
     await item.waitFor({ timeout: 10_000 });
-    assert.ok(!(await page.locator('#events').textContent())?.includes('4711'));
-    assert.ok((await page.locator('#events li').count()) <= 20);
+    assert.ok(!(await card('default').locator('.events').textContent())?.includes('4711'));
+    assert.ok((await card('default').locator('.events li').count()) <= 20);
     await page.screenshot({ path: join(ARTIFACTS, 'connected-phone.png'), fullPage: true });
   });
 
@@ -155,27 +161,79 @@ describe('the add-on web page in a real browser', { timeout: 90_000 }, () => {
     await page.getByText('receives it by itself when it discovers the add-on').waitFor();
   });
 
+  it('an administrator links another number: it gets its own QR code, then both show connected', async () => {
+    await page.locator('#new-account-id').fill('office');
+    await page.getByRole('button', { name: 'Link another number' }).click();
+    await stateOf('office').filter({ hasText: 'Waiting to be linked' }).waitFor({ timeout: 15_000 });
+    await card('office').locator('.qr-image').waitFor({ state: 'visible', timeout: 15_000 });
+    const first = await qrSource('office');
+    assert.match(first ?? '', /^data:image\/svg\+xml/);
+    assert.equal(await card('default').locator('.qr-image').isVisible(), false, 'the linked account shows no QR code');
+    await page.waitForFunction(
+      ([selector, before]) => (globalThis as unknown as PageGlobals).document.querySelector(selector)?.getAttribute('src') !== before,
+      [qrOf('office'), first] as const,
+      { timeout: 10_000 },
+    );
+    await page.screenshot({ path: join(ARTIFACTS, 'second-account-pairing-phone.png'), fullPage: true });
+
+    await service.json('POST', '/v1/accounts/office/simulator/scan', { phone: '+15550000002', name: 'Office' });
+    await stateOf('office').filter({ hasText: 'Connected' }).waitFor({ timeout: 15_000 });
+    assert.equal(await card('office').locator('.linked').textContent(), 'Office (+15550000002)');
+    assert.equal(await stateOf('default').textContent(), 'Connected');
+    assert.equal(await card('office').locator('.remove').isVisible(), true, 'an added account can be deleted');
+    await page.screenshot({ path: join(ARTIFACTS, 'two-accounts-phone.png'), fullPage: true });
+  });
+
+  it('follows accounts added and deleted through the API while it is open', async () => {
+    await service.json('POST', '/v1/accounts', { id: 'shop' });
+    await stateOf('shop').waitFor({ timeout: 10_000 });
+    assert.deepEqual(await page.locator('[data-account]').evaluateAll((cards) => cards.map((found) => found.getAttribute('data-account'))), [
+      'default',
+      'office',
+      'shop',
+    ]);
+  });
+
+  it('over the limit, says so plainly and adds nothing', async () => {
+    await page.getByRole('button', { name: 'Link another number' }).click();
+    await page.locator('#problem').filter({ hasText: 'already serves 3 accounts, its limit' }).waitFor({ timeout: 10_000 });
+    assert.equal(await page.locator('[data-account]').count(), 3, 'no card was added');
+    await page.screenshot({ path: join(ARTIFACTS, 'account-limit-phone.png'), fullPage: true });
+
+    await service.json('DELETE', '/v1/accounts/shop');
+    await card('shop').waitFor({ state: 'detached', timeout: 10_000 });
+  });
+
   it('shows a Home Assistant user who is not an administrator no buttons, and the server refuses them anyway', async () => {
     ingress.user = ingressUser(CHILD);
     const viewer = await context.newPage();
     try {
       await viewer.goto(ingress.pageUrl);
-      await viewer.locator('#state-label').filter({ hasText: 'Connected' }).waitFor({ timeout: 10_000 });
-      await viewer.getByText('Linking a phone, reconnecting and logging out are for Home Assistant administrators').waitFor();
-      for (const button of ['#logout', '#restart', '#relink', '#sign-out']) {
-        assert.equal(await viewer.locator(button).isVisible(), false, `${button} is hidden`);
+      await stateOf('default', viewer).filter({ hasText: 'Connected' }).waitFor({ timeout: 10_000 });
+      await stateOf('office', viewer).filter({ hasText: 'Connected' }).waitFor({ timeout: 10_000 });
+      await viewer.getByText('Linking a phone, reconnecting, logging out, adding and deleting accounts are for Home Assistant administrators').waitFor();
+      for (const button of ['.logout', '.restart', '.relink', '.remove', '#add-account', '#sign-out']) {
+        for (const match of await viewer.locator(button).all()) assert.equal(await match.isVisible(), false, `${button} is hidden`);
       }
       const refused = await viewer.evaluate(async () => {
         const view = globalThis as unknown as PageGlobals;
         const statuses: number[] = [];
-        for (const path of ['api/logout', 'api/restart']) {
-          const response = await view.fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+        const actions: Array<[string, string]> = [
+          ['POST', 'api/accounts/default/logout'],
+          ['POST', 'api/accounts/default/restart'],
+          ['POST', 'api/accounts'],
+          ['DELETE', 'api/accounts/office'],
+        ];
+        for (const [method, path] of actions) {
+          const response = await view.fetch(path, { method, headers: { 'Content-Type': 'application/json' }, body: '{}' });
           statuses.push(response.status);
         }
         return statuses;
       });
-      assert.deepEqual(refused, [403, 403]);
+      assert.deepEqual(refused, [403, 403, 403, 403]);
       assert.equal((await service.json<{ state: string }>('GET', '/v1/session')).state, 'connected', 'still linked');
+      const left = await service.json<{ accounts: Array<{ id: string }> }>('GET', '/v1/accounts');
+      assert.deepEqual(left.accounts.map((account) => account.id), ['default', 'office'], 'nothing added or deleted');
       await viewer.screenshot({ path: join(ARTIFACTS, 'not-admin-phone.png'), fullPage: true });
     } finally {
       await viewer.close();
@@ -183,19 +241,37 @@ describe('the add-on web page in a real browser', { timeout: 90_000 }, () => {
     }
   });
 
+  it('deletes an added account only after confirmation', async () => {
+    const remove = card('office').locator('.remove');
+    await remove.click();
+    const dialog = page.locator('#confirm');
+    await dialog.waitFor({ state: 'visible' });
+    assert.match((await dialog.textContent()) ?? '', /Delete the account “office”\?/);
+    await page.screenshot({ path: join(ARTIFACTS, 'delete-confirm-phone.png') });
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    assert.equal(await card('office').count(), 1, 'cancel keeps the account');
+
+    await remove.click();
+    await dialog.getByRole('button', { name: 'Delete account' }).click();
+    await card('office').waitFor({ state: 'detached', timeout: 15_000 });
+    const left = await service.json<{ accounts: Array<{ id: string }> }>('GET', '/v1/accounts');
+    assert.deepEqual(left.accounts.map((account) => account.id), ['default']);
+  });
+
   it('logs out only after confirmation, then offers a fresh QR code', async () => {
-    await page.locator('#logout').click();
+    const logout = card('default').locator('.logout');
+    await logout.click();
     const dialog = page.locator('#confirm');
     await dialog.waitFor({ state: 'visible' });
     await page.screenshot({ path: join(ARTIFACTS, 'logout-confirm-phone.png') });
     await dialog.getByRole('button', { name: 'Cancel' }).click();
-    assert.equal(await stateLabel().textContent(), 'Connected', 'cancel keeps the link');
+    assert.equal(await stateOf('default').textContent(), 'Connected', 'cancel keeps the link');
 
-    await page.locator('#logout').click();
+    await logout.click();
     await dialog.getByRole('button', { name: 'Log out' }).click();
-    await stateLabel().filter({ hasText: 'Waiting to be linked' }).waitFor({ timeout: 10_000 });
-    await page.locator('#qr-image').waitFor({ state: 'visible' });
-    assert.equal(await page.locator('#disconnect-reason').textContent(), 'Logged out');
+    await stateOf('default').filter({ hasText: 'Waiting to be linked' }).waitFor({ timeout: 10_000 });
+    await card('default').locator('.qr-image').waitFor({ state: 'visible' });
+    assert.equal(await card('default').locator('.disconnect-reason').textContent(), 'Logged out');
     assert.equal((await service.json<{ state: string }>('GET', '/v1/session')).state, 'pairing');
     await page.screenshot({ path: join(ARTIFACTS, 'after-logout-phone.png'), fullPage: true });
   });
@@ -207,7 +283,7 @@ describe('the add-on web page in a real browser', { timeout: 90_000 }, () => {
       await dark.setViewportSize({ width: 1024, height: 768 });
       await dark.emulateMedia({ colorScheme: 'dark' });
       await dark.goto(ingress.pageUrl);
-      await dark.locator('#state-label').filter({ hasText: 'Connected' }).waitFor({ timeout: 10_000 });
+      await stateOf('default', dark).filter({ hasText: 'Connected' }).waitFor({ timeout: 10_000 });
       const background = await dark.evaluate(() => {
         const view = globalThis as unknown as PageGlobals;
         return view.getComputedStyle(view.document.body).backgroundColor;
@@ -230,8 +306,8 @@ describe('the add-on web page in a real browser', { timeout: 90_000 }, () => {
       await direct.screenshot({ path: join(ARTIFACTS, 'sign-in-phone.png'), fullPage: true });
       await direct.locator('#api_key').fill(service.apiKey!);
       await direct.getByRole('button', { name: 'Sign in' }).click();
-      await direct.locator('#state-label').filter({ hasText: 'Connected' }).waitFor({ timeout: 10_000 });
-      assert.equal(await direct.locator('#restart').isVisible(), true, 'the key holder may manage the session');
+      await stateOf('default', direct).filter({ hasText: 'Connected' }).waitFor({ timeout: 10_000 });
+      assert.equal(await card('default', direct).locator('.restart').isVisible(), true, 'the key holder may manage the session');
 
       await direct.locator('#sign-out').click();
       await direct.locator('#confirm').getByRole('button', { name: 'Sign out' }).click();

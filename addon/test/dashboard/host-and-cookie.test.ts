@@ -63,7 +63,7 @@ describe('the web page answers only to the names it is reached by', () => {
   it('does not let loopback manage the session without the key', async () => {
     const state = await rawRequest(`${service.dashboardUrl}/api/state`);
     assert.equal((JSON.parse(state.body) as { can_manage: boolean }).can_manage, false);
-    const restart = await rawRequest(`${service.dashboardUrl}/api/restart`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const restart = await rawRequest(`${service.dashboardUrl}/api/accounts/default/restart`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     assert.equal(restart.status, 403);
   });
 });
