@@ -62,7 +62,13 @@ export class DashboardViews {
     for (const { id } of this.accounts.list()) {
       const services = this.accounts.get(id);
       // Deleted between the listing and now: the next push leaves it out anyway.
-      if (services) panels.push(await this.panel(services, canManage));
+      if (!services) continue;
+      try {
+        panels.push(await this.panel(services, canManage));
+      } catch (err) {
+        // Its journal went away with it while being read: leave the account out, as if listed a moment later.
+        if (this.accounts.get(id) === services) throw err;
+      }
     }
     this.forgetQrCodesBut(new Set(panels.map((panel) => panel.id)));
     return {

@@ -126,4 +126,15 @@ describe('the web page view, account by account', () => {
     const view = await views.current(ADMIN);
     assert.deepEqual(view.accounts.map((account) => account.id), ['default', 'shop']);
   });
+
+  it('leaves out an account deleted while its activity is read, and still shows the others', async () => {
+    const directory = twoAccounts();
+    const office = directory.account('office');
+    office.journal.read = () => {
+      void directory.remove('office');
+      throw new Error('ENOENT: the journal folder is gone');
+    };
+    const view = await new DashboardViews(directory, '1').current(ADMIN);
+    assert.deepEqual(view.accounts.map((account) => account.id), ['default']);
+  });
 });
