@@ -1,4 +1,11 @@
-import { AccountExistsError, AccountLimitError, AccountNotFoundError, DEFAULT_ACCOUNT_ID, DefaultAccountError } from '../../accounts/directory.js';
+import {
+  AccountExistsError,
+  AccountLimitError,
+  AccountNotFoundError,
+  DEFAULT_ACCOUNT_ID,
+  DefaultAccountError,
+  InvalidAccountIdError,
+} from '../../accounts/directory.js';
 import { ApiError } from '../errors.js';
 import { jsonBody, route, type Route } from '../registry.js';
 import { AccountIdParams, AccountList, CreateAccountRequest, CreatedAccount, DeletedAccount } from '../schema/accounts.js';
@@ -8,6 +15,7 @@ function asApiError(err: unknown): unknown {
   if (err instanceof AccountLimitError) return new ApiError(409, 'too_many_accounts', err.message);
   if (err instanceof AccountExistsError) return new ApiError(409, 'account_exists', err.message);
   if (err instanceof DefaultAccountError) return new ApiError(409, 'default_account', err.message);
+  if (err instanceof InvalidAccountIdError) return new ApiError(400, 'invalid_request', err.message);
   if (err instanceof AccountNotFoundError) return new ApiError(404, 'account_not_found', err.message);
   return err;
 }
