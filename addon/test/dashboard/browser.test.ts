@@ -196,8 +196,18 @@ describe('the add-on web page in a real browser', { timeout: 90_000 }, () => {
 
   it('over the limit, says so plainly and adds nothing', async () => {
     await page.getByRole('button', { name: 'Link another number' }).click();
-    await page.locator('#problem').filter({ hasText: 'already serves 3 accounts, its limit' }).waitFor({ timeout: 10_000 });
+    const refusal = page.locator('#add-account-card .action-error');
+    await refusal.filter({ hasText: 'already serves 3 accounts, its limit' }).waitFor({ timeout: 10_000 });
     assert.equal(await page.locator('[data-account]').count(), 3, 'no card was added');
+    // QR codes rotate meanwhile; the refusal stays until the person does something else.
+    await card('shop').locator('.qr-image').waitFor({ state: 'visible', timeout: 10_000 });
+    const shopQr = await qrSource('shop');
+    await page.waitForFunction(
+      ([selector, before]) => (globalThis as unknown as PageGlobals).document.querySelector(selector)?.getAttribute('src') !== before,
+      [qrOf('shop'), shopQr] as const,
+      { timeout: 10_000 },
+    );
+    assert.equal(await refusal.isVisible(), true, 'the refusal is still there after a live update');
     await page.screenshot({ path: join(ARTIFACTS, 'account-limit-phone.png'), fullPage: true });
 
     await service.json('DELETE', '/v1/accounts/shop');

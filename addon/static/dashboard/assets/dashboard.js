@@ -49,10 +49,7 @@ function render(view) {
   const manage = view.can_manage === true;
   show($('add-account-card'), manage);
   const count = view.accounts.length;
-  $('account-limit').textContent =
-    count >= view.max_accounts
-      ? `This add-on serves ${count} of at most ${view.max_accounts} accounts: delete one, or raise max_accounts in the add-on options, to link another number.`
-      : `This add-on serves ${count} of at most ${view.max_accounts} accounts.`;
+  $('account-limit').textContent = `This add-on serves ${count} of at most ${view.max_accounts} accounts.`;
   renderAccess(view);
 }
 
@@ -180,15 +177,29 @@ function confirmAction(title, text, label) {
   return new Promise((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok'), { once: true }));
 }
 
+/**
+ * Why an action failed, shown in the card of the button that asked; it stays until the next action
+ * there, while the live updates keep coming (the top banner is for the connection to the add-on).
+ */
+function actionError(button, message) {
+  const place = button.closest('.card')?.querySelector('.action-error');
+  if (!place) {
+    problem(message);
+    return;
+  }
+  place.textContent = message ?? '';
+  show(place, Boolean(message));
+}
+
 async function act(button, path, method = 'POST', body = {}) {
   button.disabled = true;
+  actionError(button, null);
   try {
     const view = await send(method, path, body);
     render(view);
-    problem(null);
     return view;
   } catch (err) {
-    problem(err.message);
+    actionError(button, err.message);
     return null;
   } finally {
     button.disabled = false;
@@ -243,13 +254,13 @@ function wire() {
     const card = form.closest('[data-account]');
     const button = form.querySelector('button');
     button.disabled = true;
+    actionError(button, null);
     try {
       const { code } = await post(accountPath(card.dataset.account, 'pairing-code'), { phone_number: form.querySelector('.phone').value });
       card.querySelector('.pairing-code').textContent = code.replace(/^(.{4})(.{4})$/, '$1-$2');
       show(card.querySelector('.pairing-code-box'), true);
-      problem(null);
     } catch (err) {
-      problem(err.message);
+      actionError(button, err.message);
     } finally {
       button.disabled = false;
     }
