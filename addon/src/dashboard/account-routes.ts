@@ -15,10 +15,12 @@ import {
   type AccountServices,
 } from '../accounts/directory.js';
 import { ApiError } from '../api/errors.js';
+import { CreateAccountRequest } from '../api/schema/accounts.js';
+import { PairingCodeRequest } from '../api/schema/session.js';
+import { parseInput } from '../api/validation.js';
 import { SessionError } from '../session/session.js';
 import { PhoneNumberError, toE164 } from '../util/phone.js';
 import { viewerOf, type Viewer } from './access.js';
-import { newAccountName, phoneNumberToLink } from './action-bodies.js';
 import type { AccountWatch } from './account-watch.js';
 import type { DashboardView } from './view.js';
 
@@ -84,7 +86,8 @@ export function accountRoutes(deps: AccountRouteDependencies): Router {
   };
 
   router.post('/', ...guarded, async (req, res) => {
-    const wanted = newAccountName(req.body);
+    // The same schemas as POST /v1/accounts and POST /v1/session/pairing-code.
+    const wanted = parseInput(CreateAccountRequest, req.body, 'body').id;
     await answer(res.status(201), async () => {
       const created = (await deps.accounts.create(wanted)).id;
       deps.logger.info({ ...actor(viewerOf(res)), account: created }, 'account added from the dashboard');
@@ -103,7 +106,7 @@ export function accountRoutes(deps: AccountRouteDependencies): Router {
   router.post('/:id/pairing-code', ...guarded, async (req, res) => {
     try {
       const account = accountOf(req);
-      const phone = toE164(phoneNumberToLink(req.body));
+      const phone = toE164(parseInput(PairingCodeRequest, req.body, 'body').phone_number);
       deps.logger.info({ ...actor(viewerOf(res)), account: account.id }, 'pairing code requested from the dashboard');
       res.json({ code: await account.session.requestPairingCode(phone.slice(1)) });
     } catch (err) {

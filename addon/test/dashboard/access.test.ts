@@ -96,6 +96,40 @@ describe('who may open the add-on web page', () => {
     }
   });
 
+  it('adds and deletes accounts for the key holder, refusing a bad name and the default account', async () => {
+    const action = async (method: 'POST' | 'DELETE', path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> => {
+      const text = JSON.stringify(body);
+      const response = await rawRequest(`${service.dashboardUrl}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), authorization: `Bearer ${service.apiKey}` },
+        body: text,
+      });
+      return { status: response.status, body: JSON.parse(response.body) as Record<string, unknown> };
+    };
+    const ids = (view: Record<string, unknown>): string[] => (view.accounts as Array<{ id: string }>).map((account) => account.id);
+    const errorCode = (answer: { body: Record<string, unknown> }): string => (answer.body.error as { code: string }).code;
+
+    const badName = await action('POST', '/api/accounts', { id: 'Office Phone' });
+    assert.equal(badName.status, 400);
+    assert.match((badName.body.error as { message: string }).message, /"id" must be lower-case letters/);
+
+    const added = await action('POST', '/api/accounts', { id: 'office' });
+    assert.equal(added.status, 201);
+    assert.equal(added.body.created, 'office');
+    assert.deepEqual(ids(added.body), ['default', 'office']);
+
+    const keepDefault = await action('DELETE', '/api/accounts/default', {});
+    assert.equal(keepDefault.status, 409);
+    assert.equal(errorCode(keepDefault), 'default_account');
+
+    const deleted = await action('DELETE', '/api/accounts/office', {});
+    assert.equal(deleted.status, 200);
+    assert.deepEqual(ids(deleted.body), ['default']);
+    const again = await action('DELETE', '/api/accounts/office', {});
+    assert.equal(again.status, 404);
+    assert.equal(errorCode(again), 'account_not_found');
+  });
+
   it('answers unknown paths with the JSON error body', async () => {
     const response = await rawRequest(`${service.dashboardUrl}/nope`, { localAddress: INGRESS_PROXY });
     assert.equal(response.status, 404);
