@@ -2,10 +2,16 @@
  * The most recent messages, kept so Baileys can answer retry requests and decrypt poll votes
  * (its `getMessage` option) and so received media can be downloaded on demand later.
  *
- * Persisted as a snapshot-log (see util/snapshot-log): each put appends the message (concurrent puts
- * share one write), and once as many messages were appended as the store holds, the retained ones
- * become the new snapshot. It is a cache: a damaged snapshot is dropped rather than fatal.
+ * On disk: a rolling log of the messages as they are put (see util/rolling-record-log; concurrent
+ * puts share one write). In memory: where each retained message lies, its id and its chat's
+ * names, and only the newest few parsed; an older one is read back when asked for. A message with
+ * a media thumbnail is tens of kilobytes as objects, so keeping all of them would cost the heap
+ * far more than the index does. It is a cache: a damaged record is skipped rather than fatal.
+ *
+ * Lookups stay synchronous for their callers: a miss costs one small positioned read, and misses
+ * are rare (a retry request or a vote for an older message, a reply to one).
  */
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   BufferJSON,
@@ -19,6 +25,7 @@ import {
 } from 'baileys';
 import { pino, type Logger } from 'pino';
 import { removeFileIfExists } from '../util/atomic-file.js';
+import { RollingRecordLog, type RecordLocation } from '../util/rolling-record-log.js';
 import { SnapshotCorruptError, SnapshotLog, type LoadedSnapshotLog } from '../util/snapshot-log.js';
 
 export interface MessageStore {
@@ -41,9 +48,11 @@ export interface MessageStoreOptions {
 }
 
 export const DEFAULT_MAX_MESSAGES = 5_000;
-const STORE_NAME = 'messages';
-/** Below this the log is cheaper to keep than to fold into a new snapshot. */
-const MIN_COMPACTION_BYTES = 256 * 1024;
+/** Messages kept parsed in memory: the newest, which retries and votes ask for most. */
+const RECENT_PARSED = 200;
+/** The store of earlier versions (a snapshot and logs named after it), taken over once. */
+const LEGACY_STORE_NAME = 'messages';
+const LOG_PREFIX = 'recent';
 
 /**
  * How a message is saved. Protobuf objects serialise only schema fields, so the key (which carries
@@ -54,68 +63,125 @@ interface SavedMessage {
   key: WAMessageKey;
 }
 
+/** What memory holds of a retained message. */
+interface Entry {
+  id: string;
+  /** Every name its chat is known by, normalised (see chatNamesOf). */
+  chats: string[];
+  /** Where it is on disk; absent until its write has landed. */
+  location?: RecordLocation;
+  /** Parsed, while it is among the newest or not yet on disk. */
+  message?: WAMessage;
+  /** put() count when it was put: it stays parsed while it is among the newest RECENT_PARSED. */
+  putNumber: number;
+}
+
 export async function openMessageStore(
   dir: string,
   options: MessageStoreOptions = {},
   logger?: Logger,
 ): Promise<MessageStore> {
   const log = (logger ?? pino({ level: 'silent' })).child({ component: 'message-store' });
-  const { log: storage, snapshot, records } = await openDroppingDamagedSnapshot(dir, log);
-  const store = new BoundedMessageStore(storage, options.maxMessages ?? DEFAULT_MAX_MESSAGES, log);
-  const saved: SavedMessage[] = snapshot === undefined ? [] : (JSON.parse(snapshot, BufferJSON.reviver) as SavedMessage[]);
-  for (const payload of records) saved.push(JSON.parse(payload, BufferJSON.reviver) as SavedMessage);
-  for (const entry of saved) store.remember(reviveMessage(entry));
+  const maxMessages = options.maxMessages ?? DEFAULT_MAX_MESSAGES;
+  // Only keys and locations are kept while opening; messages are read back when asked for.
+  const found: Array<{ key: WAMessageKey; location: RecordLocation }> = [];
+  const records = await RollingRecordLog.open(dir, LOG_PREFIX, Math.max(16, Math.ceil(maxMessages / 4)), log, (payload, location) => {
+    const saved = parseSaved(payload);
+    if (saved) found.push({ key: saved.key, location });
+  });
+  const store = new BoundedMessageStore(records, maxMessages, log);
+  for (const { key, location } of found) store.remember(key, location);
+  await adoptLegacyStore(dir, store, log);
   log.debug({ messages: store.size }, 'message store opened');
   return store;
 }
 
-async function openDroppingDamagedSnapshot(dir: string, logger: Logger): Promise<LoadedSnapshotLog> {
+/** Moves the messages of the previous format into the log, then deletes its files. */
+async function adoptLegacyStore(dir: string, store: BoundedMessageStore, logger: Logger): Promise<void> {
+  const legacy = (await readdir(dir)).filter((name) => name.startsWith(`${LEGACY_STORE_NAME}.`) || name.startsWith(`${LEGACY_STORE_NAME}-`));
+  if (legacy.length === 0) return;
+  let loaded: LoadedSnapshotLog | undefined;
   try {
-    return await SnapshotLog.open(dir, STORE_NAME, logger);
+    loaded = await SnapshotLog.open(dir, LEGACY_STORE_NAME, logger);
   } catch (error) {
     if (!(error instanceof SnapshotCorruptError)) throw error;
-    logger.warn({ err: error }, 'dropping the damaged message cache');
-    await removeFileIfExists(join(dir, `${STORE_NAME}.snapshot`));
-    return SnapshotLog.open(dir, STORE_NAME, logger);
+    logger.warn({ err: error }, 'dropping the damaged message cache of the previous version');
+  }
+  if (loaded) {
+    const saved: unknown[] = loaded.snapshot === undefined ? [] : (JSON.parse(loaded.snapshot) as unknown[]);
+    for (const record of loaded.records) saved.push(JSON.parse(record));
+    for (const entry of saved) {
+      const parsed = parseSaved(JSON.stringify(entry));
+      if (parsed) store.putSaved(parsed);
+    }
+    await store.flush();
+  }
+  for (const name of legacy) await removeFileIfExists(join(dir, name));
+}
+
+function parseSaved(payload: string): SavedMessage | undefined {
+  try {
+    const saved = JSON.parse(payload, BufferJSON.reviver) as SavedMessage;
+    return typeof saved?.key?.id === 'string' && typeof saved.message === 'object' ? saved : undefined;
+  } catch {
+    return undefined;
   }
 }
 
 class BoundedMessageStore implements MessageStore {
   /** Oldest first: a Map iterates in insertion order and put() re-inserts. */
-  private readonly messages = new Map<string, WAMessage>();
+  private readonly entries = new Map<string, Entry>();
   /** The store keys of the messages with each id, oldest first (usually exactly one). */
   private readonly keysById = new Map<string, string[]>();
-  private compactionScheduled = false;
+  private puts = 0;
+  /** The newest entries put, oldest first: they keep their parsed message. */
+  private readonly recent: Entry[] = [];
+  /** The oldest log file that still holds a retained message; older ones are deleted. */
+  private oldestFileInUse = 0;
 
   constructor(
-    private readonly storage: SnapshotLog,
+    private readonly records: RollingRecordLog,
     private readonly maxMessages: number,
     private readonly logger: Logger,
   ) {}
 
   get size(): number {
-    return this.messages.size;
+    return this.entries.size;
   }
 
   put(msg: WAMessage): void {
     if (!msg.key?.id) return;
-    this.remember(msg);
-    this.storage
-      .append(JSON.stringify(toSaved(msg), BufferJSON.replacer))
-      .then(() => this.compactIfLogOutgrewSnapshot())
+    this.putSaved(toSaved(msg), msg);
+  }
+
+  /** Remembers and writes; `msg` is the parsed form when the caller has it. */
+  putSaved(saved: SavedMessage, msg: WAMessage = reviveMessage(saved)): void {
+    const entry = this.remember(saved.key, undefined, msg);
+    if (!entry) return;
+    this.records
+      .append(JSON.stringify(saved, BufferJSON.replacer))
+      .then((location) => {
+        entry.location = location;
+        if (!this.isRecent(entry)) delete entry.message;
+        this.dropUnusedFiles();
+      })
       .catch((error: unknown) => this.logger.warn({ err: error }, 'could not persist a message'));
   }
 
   get(key: { remoteJid?: string | null; id?: string | null }): WAMessage | undefined {
     if (!key.id) return undefined;
-    const candidates = (this.keysById.get(key.id) ?? []).map((storeKey) => this.messages.get(storeKey)!).reverse();
-    if (!key.remoteJid) return candidates[0];
-    const asked = normalisedChat(key.remoteJid);
-    const sameChat = candidates.find((candidate) => chatNamesOf(candidate).includes(asked));
-    if (sameChat || !isPersonJid(asked)) return sameChat;
-    // Without the LID ↔ phone-number mapping the store cannot prove that a LID and a phone number
-    // are the same person; message ids are random enough that the person's chat with this id is it.
-    return candidates.find((candidate) => isPersonJid(normalisedChat(candidate.key.remoteJid)));
+    const candidates = (this.keysById.get(key.id) ?? []).map((storeKey) => this.entries.get(storeKey)!).reverse();
+    let chosen: Entry | undefined;
+    if (!key.remoteJid) {
+      chosen = candidates[0];
+    } else {
+      const asked = normalisedChat(key.remoteJid);
+      chosen = candidates.find((candidate) => candidate.chats.includes(asked));
+      // Without the LID ↔ phone-number mapping the store cannot prove that a LID and a phone number
+      // are the same person; message ids are random enough that the person's chat with this id is it.
+      if (!chosen && isPersonJid(asked)) chosen = candidates.find((candidate) => isPersonJid(candidate.chats[0] ?? ''));
+    }
+    return chosen ? this.messageOf(chosen) : undefined;
   }
 
   getMessageContent(key: WAMessageKey): proto.IMessage | undefined {
@@ -123,24 +189,55 @@ class BoundedMessageStore implements MessageStore {
   }
 
   flush(): Promise<void> {
-    return this.storage.idle();
+    return this.records.idle();
   }
 
-  /** Adds to memory only. */
-  remember(msg: WAMessage): void {
-    const id = msg.key?.id;
-    if (!id) return;
-    const key = storeKey(msg.key.remoteJid, id);
-    if (this.messages.delete(key)) this.forgetKey(id, key);
-    this.messages.set(key, msg);
+  /** Adds to memory only; returns the entry, or undefined for a message without an id. */
+  remember(messageKey: WAMessageKey, location?: RecordLocation, msg?: WAMessage): Entry | undefined {
+    const id = messageKey.id;
+    if (!id) return undefined;
+    const key = storeKey(messageKey.remoteJid, id);
+    if (this.entries.delete(key)) this.forgetKey(id, key);
+    this.puts += 1;
+    const chats = [messageKey.remoteJid, messageKey.remoteJidAlt].filter((jid): jid is string => !!jid).map(normalisedChat);
+    const entry: Entry = { id, chats: chats.length > 0 ? chats : [''], putNumber: this.puts };
+    if (location) entry.location = location;
+    if (msg) {
+      entry.message = msg;
+      this.recent.push(entry);
+      // The entry leaving the newest keeps only its location (once it has one; see putSaved).
+      const leaving = this.recent.length > RECENT_PARSED ? this.recent.shift() : undefined;
+      if (leaving?.location) delete leaving.message;
+    }
+    this.entries.set(key, entry);
     const sameId = this.keysById.get(id);
     if (sameId) sameId.push(key);
     else this.keysById.set(id, [key]);
-    for (const [oldestKey, oldest] of this.messages) {
-      if (this.messages.size <= this.maxMessages) break;
-      this.messages.delete(oldestKey);
-      this.forgetKey(oldest.key.id!, oldestKey);
+    this.evictBeyondLimits();
+    return entry;
+  }
+
+  private evictBeyondLimits(): void {
+    for (const [oldestKey, oldest] of this.entries) {
+      if (this.entries.size <= this.maxMessages) break;
+      this.entries.delete(oldestKey);
+      this.forgetKey(oldest.id, oldestKey);
     }
+  }
+
+  private isRecent(entry: Entry): boolean {
+    return entry.putNumber > this.puts - RECENT_PARSED;
+  }
+
+  private messageOf(entry: Entry): WAMessage | undefined {
+    if (entry.message) return entry.message;
+    const payload = entry.location ? this.records.readSync(entry.location) : undefined;
+    const saved = payload === undefined ? undefined : parseSaved(payload);
+    if (!saved) {
+      this.logger.warn('a stored message could not be read back');
+      return undefined;
+    }
+    return reviveMessage(saved);
   }
 
   private forgetKey(id: string, key: string): void {
@@ -149,15 +246,12 @@ class BoundedMessageStore implements MessageStore {
     else this.keysById.delete(id);
   }
 
-  private compactIfLogOutgrewSnapshot(): void {
-    if (this.compactionScheduled || !this.storage.needsCompaction(MIN_COMPACTION_BYTES)) return;
-    this.compactionScheduled = true;
-    this.storage
-      .compact(() => JSON.stringify([...this.messages.values()].map(toSaved), BufferJSON.replacer))
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'could not compact the message cache'))
-      .finally(() => {
-        this.compactionScheduled = false;
-      });
+  private dropUnusedFiles(): void {
+    const oldest = this.entries.values().next().value as Entry | undefined;
+    const file = oldest?.location?.file;
+    if (file === undefined || file <= this.oldestFileInUse) return;
+    this.oldestFileInUse = file;
+    this.records.dropFilesBefore(file).catch((error: unknown) => this.logger.warn({ err: error }, 'could not delete an old message file'));
   }
 }
 
@@ -169,12 +263,6 @@ function storeKey(remoteJid: string | null | undefined, id: string): string {
 function normalisedChat(jid: string | null | undefined): string {
   if (!jid) return '';
   return jidNormalizedUser(jid) || jid;
-}
-
-/** Every name the message's chat is known by (Baileys gives LID chats their phone jid as an alternative). */
-function chatNamesOf(msg: WAMessage): string[] {
-  const { remoteJid, remoteJidAlt } = msg.key;
-  return [remoteJid, remoteJidAlt].filter((jid): jid is string => !!jid).map(normalisedChat);
 }
 
 /** A person's chat (phone number or LID), not a group, broadcast list, status or channel. */

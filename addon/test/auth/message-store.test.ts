@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { proto, type WAMessage } from 'baileys';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { BufferJSON, proto, type WAMessage } from 'baileys';
+import { pino } from 'pino';
 import { openMessageStore } from '../../src/auth/message-store.js';
+import { SnapshotLog } from '../../src/util/snapshot-log.js';
 
 async function withTempDir<T>(run: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'wa-messages-test-'));
@@ -177,7 +181,7 @@ describe('message store', () => {
     });
   });
 
-  it('bounds its files through compaction', async () => {
+  it('bounds its files: older files are deleted once none of their messages is kept', async () => {
     await withTempDir(async (dir) => {
       const store = await openMessageStore(dir, { maxMessages: 50 });
       for (let i = 0; i < 1_000; i += 1) store.put(textMessage(`C${i}`, undefined, 'x'.repeat(500)));
@@ -185,8 +189,8 @@ describe('message store', () => {
       const files = await readdir(dir);
       let total = 0;
       for (const file of files) total += (await stat(join(dir, file))).size;
-      // A snapshot of 50 messages of ~600 bytes, and a log folded into it once it outgrew 256 KiB.
-      assert.ok(total < 300 * 1_024, `${total} bytes in ${files.join(',')}`);
+      // 50 messages of ~600 bytes, and at most two files' worth more before older files are dropped.
+      assert.ok(total < 100 * 1_024, `${total} bytes in ${files.join(',')}`);
       const reopened = await openMessageStore(dir, { maxMessages: 50 });
       assert.ok(reopened.get({ id: 'C999' }));
       assert.ok(reopened.get({ id: 'C950' }));
@@ -194,18 +198,75 @@ describe('message store', () => {
     });
   });
 
-  it('starts empty instead of failing when its snapshot is damaged', async () => {
+  it('skips a damaged record instead of failing, and keeps the others', async () => {
     await withTempDir(async (dir) => {
       const store = await openMessageStore(dir, { maxMessages: 5 });
-      for (let i = 0; i < 12; i += 1) store.put(textMessage(`D${i}`, undefined, 'x'.repeat(100_000)));
+      for (let i = 0; i < 3; i += 1) store.put(textMessage(`D${i}`));
       await store.flush();
-      assert.ok((await readdir(dir)).includes('messages.snapshot'));
-      await writeFile(join(dir, 'messages.snapshot'), '{"format":1,"generation":3,"crc":1,"bytes":2}\n[]');
+      const [file] = (await readdir(dir)).filter((name) => name.endsWith('.log'));
+      const text = await readFile(join(dir, file!), 'utf8');
+      await writeFile(join(dir, file!), text.replace('text of D1', 'text of X1'));
       const reopened = await openMessageStore(dir, { maxMessages: 5 });
-      assert.equal(reopened.get({ id: 'D11' }), undefined);
+      assert.equal(reopened.get({ id: 'D1' }), undefined);
+      assert.equal(reopened.get({ id: 'D2' })?.message?.conversation, 'text of D2');
       reopened.put(textMessage('E1'));
       await reopened.flush();
       assert.ok((await openMessageStore(dir, { maxMessages: 5 })).get({ id: 'E1' }));
     });
   });
+
+  it('takes over the messages kept by the previous version, and its files', async () => {
+    await withTempDir(async (dir) => {
+      // The previous version's layout: a snapshot-log named "messages".
+      const { log } = await SnapshotLog.open(dir, 'messages', pino({ level: 'silent' }));
+      const saved = (message: WAMessage): string => JSON.stringify({ message, key: { ...message.key } }, BufferJSON.replacer);
+      await log.append(saved(imageMessage()));
+      await log.compact(() => `[${saved(textMessage('OLD1'))}]`);
+      await log.append(saved(textMessage('OLD2')));
+      await log.idle();
+
+      const store = await openMessageStore(dir);
+      assert.equal(store.get({ id: 'OLD1' })?.message?.conversation, 'text of OLD1');
+      assert.equal(store.get({ id: 'OLD2' })?.message?.conversation, 'text of OLD2');
+      assert.deepEqual((await readdir(dir)).filter((name) => name.startsWith('messages')), [], 'the old files are gone');
+      const reopened = await openMessageStore(dir);
+      assert.ok(reopened.get({ id: 'OLD1' }));
+      assert.ok(reopened.get({ id: 'OLD2' }));
+    });
+  });
+
+  it('keeps what it retains out of memory: 5,000 messages with thumbnails cost an index, not the messages', async () => {
+    await withTempDir(async (dir) => {
+      const gc = exposedGc();
+      const withThumbnail = (i: number): WAMessage => {
+        const message = imageMessage();
+        message.key.id = `3EB0THUMB${i}`;
+        message.message!.imageMessage!.jpegThumbnail = Buffer.alloc(8_000, i % 256);
+        return message;
+      };
+      const store = await openMessageStore(dir, { maxMessages: 5_000 });
+      const before = heapAfterGc(gc);
+      for (let i = 0; i < 5_000; i += 1) store.put(withThumbnail(i));
+      await store.flush();
+      const growth = heapAfterGc(gc) - before;
+      console.log(`# memory growth for 5,000 retained messages with 8 kB thumbnails: ${(growth / 1024 / 1024).toFixed(1)} MB`);
+      // In memory they would take 5,000 × 8 kB = 40 MB and more.
+      assert.ok(growth < 15 * 1024 * 1024, `memory grew ${(growth / 1024 / 1024).toFixed(1)} MB`);
+      const oldest = store.get({ id: '3EB0THUMB0' });
+      assert.equal(oldest?.message?.imageMessage?.jpegThumbnail?.length, 8_000, 'the oldest is read back from disk whole');
+    });
+  });
 });
+
+function exposedGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+function heapAfterGc(gc: () => void): number {
+  gc();
+  gc();
+  // Thumbnails are bytes outside the JS heap: count them too.
+  const { heapUsed, external } = process.memoryUsage();
+  return heapUsed + external;
+}
