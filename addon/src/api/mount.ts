@@ -4,7 +4,7 @@ import { DEFAULT_ACCOUNT_ID, type AccountServices } from '../accounts/directory.
 import { ApiError } from './errors.js';
 import { expressPath, pathsOf, type ApiServices, type Route } from './registry.js';
 import { NoFields } from './schema/common.js';
-import { parseInput } from './validation.js';
+import { parseInput, prepareValidator } from './validation.js';
 
 export const JSON_BODY_LIMIT = '1mb';
 
@@ -43,6 +43,9 @@ function serve(route: Route, services: ApiServices): RequestHandler {
 /** Registers each route under each of its paths (unscoped and, per account, scoped). */
 export function mountRoutes(app: Express, routes: readonly Route[], services: ApiServices): void {
   for (const route of routes) {
+    if (route.params) prepareValidator(route.params, 'path');
+    prepareValidator(route.query ?? NoFields, 'query');
+    if (route.body?.kind === 'json') prepareValidator(route.body.schema, 'body');
     const handlers: RequestHandler[] = [findAccount(services), ...(route.body?.kind === 'json' ? [parseJson] : []), serve(route, services)];
     for (const path of pathsOf(route)) app[route.method](expressPath(path), ...handlers);
   }

@@ -14,7 +14,7 @@ type Json = Record<string, unknown>;
 export type InputPlace = 'body' | 'query' | 'path';
 
 function newAjv(coerce: boolean): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: true, verbose: true, coerceTypes: coerce, useDefaults: coerce, strict: true, strictTypes: false });
+  const ajv = new Ajv2020({ allErrors: true, verbose: true, coerceTypes: coerce, useDefaults: coerce, strict: true, strictTypes: false, strictRequired: false });
   ajv.addKeyword({ keyword: INVALID_MESSAGE, schemaType: 'string' });
   // Document-only annotations of OpenAPI that JSON Schema 2020-12 does not define.
   ajv.addKeyword({ keyword: 'example' });
@@ -52,6 +52,16 @@ function discriminatorOf(schema: TSchema): { property: string; variants: Map<unk
     byValue.set(tag.const, variant);
   }
   return { property, variants: byValue };
+}
+
+/**
+ * Compiles the validators of a schema ahead of the first request, so a schema Ajv cannot compile
+ * stops the add-on at start instead of failing requests.
+ */
+export function prepareValidator(schema: TSchema, place: InputPlace): void {
+  const union = place === 'body' ? discriminatorOf(schema) : null;
+  if (union) for (const variant of union.variants.values()) validatorFor(variant, place);
+  else validatorFor(schema, place);
 }
 
 function invalid(message: string): ApiError {
