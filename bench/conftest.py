@@ -36,6 +36,14 @@ class BenchSizes:
     send_warmup: int
     idle_seconds: float
     settle_seconds: float
+    # Against bare Baileys (test_baseline.py, test_burst_soak.py).
+    profiles: tuple[str, ...]
+    idle_after_connect_s: float
+    idle_before_load_s: float
+    idle_cpu_seconds: float
+    backlog_messages: int
+    soak_messages: dict[str, int]
+    idle_after_load_s: float
 
 
 SIZES = (
@@ -50,6 +58,15 @@ SIZES = (
         send_warmup=20,
         idle_seconds=3,
         settle_seconds=1,
+        # One profile only, to stay within the smoke run's budget.
+        profiles=("two_cores",),
+        # Baileys holds a fresh link's events up to 20 s for a history sync: the backlog comes later.
+        idle_after_connect_s=21,
+        idle_before_load_s=3,
+        idle_cpu_seconds=3,
+        backlog_messages=200,
+        soak_messages={"two_cores": 500},
+        idle_after_load_s=3,
     )
     if QUICK
     else BenchSizes(
@@ -65,10 +82,22 @@ SIZES = (
         send_warmup=200,
         idle_seconds=60,
         settle_seconds=10,
+        profiles=("two_cores", "one_core"),
+        idle_after_connect_s=60,
+        idle_before_load_s=60,
+        idle_cpu_seconds=600,
+        backlog_messages=10_000,
+        # The largest loads that fit the run's budget on 2 shared cores (see RESULTS.md).
+        soak_messages={"two_cores": 20_000, "one_core": 10_000},
+        idle_after_load_s=60,
     )
 )
 
-RESULTS: dict[str, Any] = {"size": asdict(SIZES)}
+RESULTS: dict[str, Any] = {
+    "size": asdict(SIZES),
+    # Others may share the machine: the report says how busy it was.
+    "load_at_start": Path("/proc/loadavg").read_text().split()[0],
+}
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from datetime import datetime
 import time
 from typing import TYPE_CHECKING, Any
 
+from harness import percentiles, start_addon
 from homeassistant.components import conversation
 from homeassistant.components.homeassistant.exposed_entities import (
     async_expose_entity,
@@ -21,7 +22,6 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from test_bench import percentiles, start_addon
 
 from custom_components.whatsapp_bridge.const import DOMAIN
 from tests.reliability.addon_process import DEFAULT_JID, AddonProcess, wait_for

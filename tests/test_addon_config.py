@@ -252,12 +252,19 @@ def test_image_runs_the_tested_service_and_checks_its_health() -> None:
         "no npm in the runtime image"
     )
     assert re.search(r"^HEALTHCHECK .*/health", dockerfile, re.MULTILINE | re.DOTALL)
-    assert 'CMD ["node", "dist/src/main.js"]' in dockerfile
+    # `exec` makes the shell become node, so the stop signal reaches the service; both the image and
+    # `npm start` run the tested entry point with the V8 heap ceiling computed from the settings.
+    heap_ceiling = "--max-old-space-size="
+    assert (
+        'CMD ["/bin/sh", "-c", "exec node '
+        + heap_ceiling
+        + '\\"$(node scripts/heap-limit.mjs)\\" dist/src/main.js"]'
+    ) in dockerfile
+    assert "COPY scripts/heap-limit.mjs " in dockerfile
     package = json.loads((ADDON / "package.json").read_text(encoding="utf-8"))
-    # `exec` makes npm's shell become node, so the stop signal reaches the service.
-    assert package["scripts"]["start"] == "exec node dist/src/main.js", (
-        "the tested entry point"
-    )
+    assert package["scripts"]["start"] == (
+        f"exec node {heap_ceiling}$(node scripts/heap-limit.mjs) dist/src/main.js"
+    ), "the tested entry point"
     for label in ("io.hass.type", "io.hass.arch", "io.hass.version", "io.hass.name"):
         assert f"{label}=" in dockerfile, f"label {label}"
     assert "COPY static " in dockerfile, "the web page ships in the image"

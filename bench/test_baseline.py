@@ -1,0 +1,132 @@
+"""The add-on against bare Baileys, in one run: idle memory and CPU, and the offline catch-up.
+
+Both processes link, sit idle, are measured, then each gets an offline backlog at its next login.
+The Pi-like profile runs the same pair pinned to one core (`taskset -c 0`) beside the first pair:
+while idle they barely touch each other, and the catch-ups run one at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+from harness import (
+    PROFILES,
+    Arrivals,
+    rss_mb,
+    setup_entry,
+    start_addon,
+    unload_all,
+)
+import pytest
+from subjects import (
+    ProcessCost,
+    Subject,
+    jid_of,
+    offline_backlog,
+    start_addon_subject,
+    start_bare_subject,
+)
+
+from tests.reliability.addon_process import free_port, wait_for
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from conftest import BenchSizes
+    from homeassistant.core import HomeAssistant
+
+
+async def start_pairs(tmp_path: Path, sizes: BenchSizes) -> list[Subject]:
+    """An add-on and a bare Baileys per profile, each linked and connected."""
+    subjects = []
+    for profile in sizes.profiles:
+        launcher = PROFILES[profile]
+        subjects.append(await start_addon_subject(tmp_path, profile, launcher))
+        subjects.append(await start_bare_subject(tmp_path, profile, launcher))
+    return subjects
+
+
+@pytest.mark.usefixtures("enable_custom_integrations", "socket_enabled")
+async def test_idle_and_offline_catch_up_against_bare_baileys(
+    hass: HomeAssistant, tmp_path: Path, sizes: BenchSizes, results: dict[str, Any]
+) -> None:
+    """Idle RSS and CPU, then a backlog delivered at login, add-on ÷ bare Baileys."""
+    subjects: list[Subject] = []
+    arrivals = Arrivals(hass)
+    figures = results.setdefault("vs_bare", {})
+    try:
+        subjects = await start_pairs(tmp_path, sizes)
+        connected = time.monotonic()
+        for subject in subjects:
+            if subject.kind == "addon":
+                # Home Assistant holds its long poll to the add-on all along, as at home.
+                await setup_entry(
+                    hass, subject.url, subject.key, jid=jid_of(subject.phone)
+                )
+        await asyncio.sleep(
+            max(0.0, connected + sizes.idle_after_connect_s - time.monotonic())
+        )
+        for subject in subjects:
+            figures.setdefault(subject.profile, {}).setdefault("idle_rss_mb", {})[
+                subject.kind
+            ] = await rss_mb(subject.pid)
+
+        before = {subject.label: ProcessCost.of(subject.pid) for subject in subjects}
+        started = time.monotonic()
+        await asyncio.sleep(sizes.idle_cpu_seconds)
+        seconds = time.monotonic() - started
+        for subject in subjects:
+            cost = ProcessCost.of(subject.pid).per_minute_since(
+                before[subject.label], seconds
+            )
+            figures[subject.profile].setdefault("idle_cpu", {})[subject.kind] = {
+                **cost,
+                "window_s": round(seconds),
+            }
+
+        for subject in subjects:
+            backlog = await offline_backlog(subject, sizes.backlog_messages, within=900)
+            entry = figures[subject.profile].setdefault(
+                "catch_up", {"messages": sizes.backlog_messages}
+            )
+            entry[subject.kind] = backlog["seconds"]
+            if subject.kind == "addon":
+                ids = {
+                    f"{backlog['prefix']}{n:06d}" for n in range(sizes.backlog_messages)
+                }
+
+                async def on_the_bus(ids: set[str] = ids) -> int:
+                    return arrivals.last_of(ids)
+
+                last = await wait_for(
+                    on_the_bus, within=600, what="the backlog on the bus", interval=0.05
+                )
+                entry["addon_bus"] = round((last - backlog["handed_over_ns"]) / 1e9, 2)
+                entry["lost"], entry["duplicated"] = arrivals.lost_and_duplicated(ids)
+    finally:
+        arrivals.close()
+        await unload_all(hass)
+        for subject in subjects:
+            await subject.close()
+
+
+@pytest.mark.usefixtures("socket_enabled")
+async def test_memory_with_the_baileys_engine_unreachable(
+    tmp_path: Path, sizes: BenchSizes, results: dict[str, Any]
+) -> None:
+    """RSS of the add-on with the real Baileys engine loaded and its socket retrying."""
+    # Nothing listens on this loopback port: the socket fails and backs off, as it would while
+    # WhatsApp is unreachable. No traffic leaves the machine.
+    addon = await start_addon(
+        tmp_path,
+        "baileys",
+        engine="baileys",
+        WA_WEBSOCKET_URL=f"ws://127.0.0.1:{free_port()}/ws",
+    )
+    try:
+        await asyncio.sleep(sizes.settle_seconds)
+        results.setdefault("memory", {})["baileys_idle_mb"] = await rss_mb(addon)
+    finally:
+        await addon.close()

@@ -1,0 +1,129 @@
+"""A burst of E2E-encrypted messages, as fast as each side takes them, and the memory it leaves.
+
+The add-on journals each message while Home Assistant reads the journal through the real
+listener; bare Baileys gets the same burst from the same client and only emits the messages.
+Each process is then left idle and its RSS read again, and once more after a full GC.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+from harness import Arrivals, heap_figures, rss_mb, run_client, setup_entry, unload_all
+import pytest
+from subjects import Subject, jid_of
+from test_baseline import start_pairs
+
+from tests.reliability.addon_process import wait_for
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from conftest import BenchSizes
+    from homeassistant.core import HomeAssistant
+
+
+async def burst(subject: Subject, count: int, concurrency: int) -> dict[str, Any]:
+    """`count` messages through `POST /v1/simulator/incoming`, `concurrency` at a time."""
+    prefix = f"BURST{subject.kind[0].upper()}{subject.profile[0].upper()}"
+    injected = await run_client(
+        {
+            "mode": "burst",
+            "url": subject.url,
+            "key": subject.key,
+            "count": count,
+            "concurrency": concurrency,
+            "prefix": prefix,
+        },
+        time_limit=1800,
+    )
+    assert injected["acknowledged"] == count
+    seconds = (int(injected["finished_ns"]) - int(injected["started_ns"])) / 1e9
+    return {
+        "prefix": prefix,
+        "started_ns": int(injected["started_ns"]),
+        "seconds": round(seconds, 2),
+        "per_s": round(count / seconds),
+    }
+
+
+async def memory_after_idle(subject: Subject, idle_s: float) -> None:
+    """RSS `idle_s` after the load, then live heap after a full collection."""
+    await asyncio.sleep(idle_s)
+    subject.figures["after_load_rss_mb"] = await rss_mb(subject.pid)
+    subject.figures["after_load_gc"] = heap_figures(await subject.heap_after_gc())
+
+
+@pytest.mark.usefixtures("enable_custom_integrations", "socket_enabled")
+async def test_burst_and_memory_against_bare_baileys(
+    hass: HomeAssistant, tmp_path: Path, sizes: BenchSizes, results: dict[str, Any]
+) -> None:
+    """Burst throughput, then RSS after it and idle, add-on ÷ bare Baileys, per profile."""
+    subjects: list[Subject] = []
+    arrivals = Arrivals(hass)
+    idling: list[asyncio.Task[None]] = []
+    try:
+        subjects = await start_pairs(tmp_path, sizes)
+        connected = time.monotonic()
+        for subject in subjects:
+            if subject.kind == "addon":
+                await setup_entry(
+                    hass, subject.url, subject.key, jid=jid_of(subject.phone)
+                )
+        await asyncio.sleep(
+            max(0.0, connected + sizes.idle_before_load_s - time.monotonic())
+        )
+        for subject in subjects:
+            subject.figures["idle_rss_mb"] = await rss_mb(subject.pid)
+
+        for subject in subjects:
+            count = sizes.soak_messages[subject.profile]
+            figures = await burst(subject, count, sizes.burst_concurrency)
+            if subject.kind == "addon":
+                ids = {f"{figures['prefix']}{n:06d}" for n in range(count)}
+
+                async def all_fired(ids: set[str] = ids) -> int:
+                    return arrivals.last_of(ids)
+
+                last = await wait_for(
+                    all_fired, within=600, what="the burst on the bus", interval=0.05
+                )
+                figures["fired_s"] = round((last - figures["started_ns"]) / 1e9, 2)
+                figures["lost"], figures["duplicated"] = arrivals.lost_and_duplicated(
+                    ids
+                )
+            subject.figures["burst"] = figures
+            # Each one idles while the next is loaded: an idle process's RSS does not depend on it.
+            idling.append(
+                asyncio.create_task(memory_after_idle(subject, sizes.idle_after_load_s))
+            )
+        await asyncio.gather(*idling)
+
+        vs_bare = results.setdefault("vs_bare", {})
+        for subject in subjects:
+            burst_figures = {
+                k: v
+                for k, v in subject.figures.pop("burst").items()
+                if not k.endswith("_ns")
+            }
+            soak = vs_bare.setdefault(subject.profile, {}).setdefault(
+                "soak",
+                {
+                    "messages": sizes.soak_messages[subject.profile],
+                    "concurrency": sizes.burst_concurrency,
+                },
+            )
+            soak[subject.kind] = {**subject.figures, "burst": burst_figures}
+        for subject in subjects:
+            if subject.kind == "addon":
+                soak = vs_bare[subject.profile]["soak"]["addon"]["burst"]
+                assert (soak["lost"], soak["duplicated"]) == (0, 0)
+    finally:
+        for task in idling:
+            task.cancel()
+        arrivals.close()
+        await unload_all(hass)
+        for subject in subjects:
+            await subject.close()
