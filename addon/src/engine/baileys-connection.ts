@@ -62,6 +62,7 @@ export class BaileysConnection extends ConnectionMessenger implements EngineConn
   /** Fires when the connection ends: look-ups and waits still running give up. */
   private readonly lifetime = new AbortController();
   private stopWatchdog: () => void = () => undefined;
+  private normaliseContext: { me: unknown; socket: WASocket | null; context: NormaliseContext } | null = null;
 
   constructor(
     private readonly options: BaileysEngineOptions,
@@ -193,9 +194,19 @@ export class BaileysConnection extends ConnectionMessenger implements EngineConn
     return bounded(this.socket.groupMetadata(jid), LOOKUP_TIMEOUT_MS, null, this.lifetime.signal);
   }
 
+  /** Rebuilt only when the socket or the account changes (pairing names the account mid-connection). */
   private context(): NormaliseContext {
+    const me = this.options.auth.state.creds.me;
+    const cached = this.normaliseContext;
+    if (cached && cached.me === me && cached.socket === this.socket) return cached.context;
+    const context = this.makeContext(me);
+    this.normaliseContext = { me, socket: this.socket, context };
+    return context;
+  }
+
+  private makeContext(me: { id: string; lid?: string } | undefined): NormaliseContext {
     return connectionNormaliseContext({
-      me: this.options.auth.state.creds.me,
+      me,
       lidMapping: this.socket?.signalRepository.lidMapping,
       groupSubject: (jid) => this.knownGroups.subject(jid),
       messages: this.options.messages,

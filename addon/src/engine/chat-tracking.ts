@@ -40,7 +40,9 @@ export class UnreadTracker {
     const keys = this.chats.get(chat) ?? [];
     this.chats.delete(chat);
     keys.push(key);
-    this.chats.set(chat, keys.slice(-UNREAD_PER_CHAT));
+    // Trimmed in place: copying the chat's keys for every message was a needless allocation each.
+    if (keys.length > UNREAD_PER_CHAT) keys.splice(0, keys.length - UNREAD_PER_CHAT);
+    this.chats.set(chat, keys);
     forgetOldest(this.chats, CHATS_WITH_UNREAD);
   }
 

@@ -7,6 +7,10 @@ import type { Logger } from 'pino';
 
 import type { MessageStore } from '../auth/message-store.js';
 import { bounded, LOOKUP_TIMEOUT_MS } from './bounded.js';
+import { forgetOldest } from './bounded-map.js';
+
+/** LIDs whose phone number a connection remembers; a LID names the same person for good. */
+const REMEMBERED_LID_PHONES = 2_000;
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -39,16 +43,28 @@ export interface ConnectionContextSources {
   abandon: AbortSignal;
 }
 
-/** The context of one live connection, answered from Baileys' own stores. */
+/**
+ * The context of one live connection, answered from Baileys' own stores. Made once per connection
+ * and account (see BaileysConnection), not per event, so what it remembers is kept.
+ */
 export function connectionNormaliseContext(sources: ConnectionContextSources): NormaliseContext {
   const { me, lidMapping, abandon } = sources;
+  // Receipts and messages from a LID-only chat ask for the same few people over and over: each ask
+  // of Baileys' store costs a timer and several promises, an answer remembered costs a Map look-up.
+  const phoneByLid = new Map<string, string>();
   return {
     ownJid: me?.id ? jidNormalizedUser(me.id) : null,
     ownLid: me?.lid ? jidNormalizedUser(me.lid) : null,
     phoneJidForLid: async (lid) => {
+      const remembered = phoneByLid.get(lid);
+      if (remembered !== undefined) return remembered;
       if (!lidMapping || !isLidUser(lid)) return null;
       const pn = await bounded(lidMapping.getPNForLID(lid), LOOKUP_TIMEOUT_MS, null, abandon);
-      return pn ? jidNormalizedUser(pn) : null;
+      if (!pn) return null;
+      const phoneJid = jidNormalizedUser(pn);
+      phoneByLid.set(lid, phoneJid);
+      forgetOldest(phoneByLid, REMEMBERED_LID_PHONES);
+      return phoneJid;
     },
     lidForPhoneJid: async (pn) => {
       if (!lidMapping) return null;
