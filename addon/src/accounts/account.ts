@@ -63,6 +63,17 @@ export class Account {
 
   /** Opens the stores in `accounts/<id>/` and builds the account's session and sender. */
   static async open(id: string, cacheQuotaBytes: number, context: AccountContext): Promise<Account> {
+    const opened: Array<() => unknown> = [];
+    try {
+      return await Account.compose(id, cacheQuotaBytes, context, opened);
+    } catch (error) {
+      // A broken account must not leave a listening fake network or store timers behind.
+      await Promise.allSettled(opened.reverse().map(async (close) => close()));
+      throw error;
+    }
+  }
+
+  private static async compose(id: string, cacheQuotaBytes: number, context: AccountContext, opened: Array<() => unknown>): Promise<Account> {
     const { settings, storageHealth } = context;
     const folder = accountFolder(settings.dataDir, id);
     const logger = context.logger.child({ account: id });
@@ -71,6 +82,7 @@ export class Account {
       { maxEvents: settings.journalMaxEvents, maxAgeMs: settings.journalMaxAgeDays * 86_400_000, storageHealth },
       logger.child({ module: 'journal' }),
     );
+    opened.push(() => journal.close());
     const auth = await openAuthStore(join(folder, 'auth'), logger.child({ module: 'auth' }), { storageHealth });
     const messages = await openMessageStore(join(folder, 'messages'), {}, logger.child({ module: 'messages' }));
 
@@ -85,6 +97,7 @@ export class Account {
             readAfterMs: tuning.readAfterMs,
           })
         : null;
+    if (simulator) opened.push(() => simulator.stop());
     const engine = new BaileysEngine({
       auth,
       messages,
@@ -122,6 +135,7 @@ export class Account {
       { maxUploadBytes: settings.mediaUploadMaxMb * 1024 * 1024, cacheQuotaBytes },
       logger.child({ module: 'media' }),
     );
+    opened.push(() => media.close());
     const idempotency = await IdempotencyStore.open<SentMessage>(join(folder, 'idempotency'), logger.child({ module: 'idempotency' }), {
       storageHealth,
       // Where earlier releases kept the records (moved here with the rest of the account).

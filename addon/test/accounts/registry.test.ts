@@ -137,4 +137,20 @@ describe('the account registry', () => {
     assert.deepEqual(second.list().map((account) => account.id), ['default', 'a', 'b']);
     await assert.rejects(second.create('c'), AccountLimitError);
   });
+
+  it('serves the other accounts when one cannot be opened', async () => {
+    const dataDir = mkdtempSync(join(parent, 'broken-'));
+    const first = await openRegistry(dataDir);
+    await first.create('office');
+    await first.create('holiday');
+    await first.stop();
+    // Its journal folder replaced by a file: that account's stores cannot open.
+    rmSync(join(dataDir, 'accounts', 'holiday', 'journal'), { recursive: true });
+    writeFileSync(join(dataDir, 'accounts', 'holiday', 'journal'), 'not a folder');
+    const second = await openRegistry(dataDir);
+    assert.deepEqual(second.list().map((account) => account.id), ['default', 'office']);
+    assert.equal(second.get('holiday'), undefined);
+    assert.ok(existsSync(join(dataDir, 'accounts', 'holiday')), 'its data is kept for a look, not deleted');
+    await assert.rejects(second.create('holiday'), AccountExistsError);
+  });
 });
