@@ -70,6 +70,11 @@ export class Session extends EventEmitter<{ change: [SessionView] }> {
   private openedAt: number | null = null;
   private stopped = true;
   private everConnected = false;
+  /**
+   * Requests waiting for a state (a send during a reconnect). Kept apart from the 'change'
+   * listeners: a burst of waiting sends made Node warn of an emitter leak.
+   */
+  private readonly waiters = new Set<(view: SessionView) => void>();
 
   private view: SessionView = {
     state: 'starting',
@@ -241,18 +246,18 @@ export class Session extends EventEmitter<{ change: [SessionView] }> {
       new SessionError('not_connected', `WhatsApp is not connected (state: ${this.view.state}). The message was not sent; try again later.`, 503);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.off('change', listener);
+        this.waiters.delete(listener);
         reject(notConnected());
       }, Math.max(0, deadline - Date.now()));
       const listener = (view: SessionView): void => {
         const hopeless = view.state === 'logged_out' || view.state === 'pairing';
         if (!accept(view) && !hopeless) return;
         clearTimeout(timer);
-        this.off('change', listener);
+        this.waiters.delete(listener);
         if (hopeless) reject(notConnected());
         else resolve();
       };
-      this.on('change', listener);
+      this.waiters.add(listener);
     });
   }
 
@@ -260,16 +265,16 @@ export class Session extends EventEmitter<{ change: [SessionView] }> {
     if (this.view.state === state) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.off('change', listener);
+        this.waiters.delete(listener);
         reject(new SessionError('not_ready', 'WhatsApp did not become ready for pairing in time. Try again in a minute.', 503));
       }, timeoutMs);
       const listener = (view: SessionView): void => {
         if (view.state !== state) return;
         clearTimeout(timer);
-        this.off('change', listener);
+        this.waiters.delete(listener);
         resolve();
       };
-      this.on('change', listener);
+      this.waiters.add(listener);
     });
   }
 
@@ -373,11 +378,17 @@ export class Session extends EventEmitter<{ change: [SessionView] }> {
         this.logger.error({ err: (err as Error).message }, 'could not journal a connection change');
       });
     }
-    this.emit('change', this.snapshot());
+    this.changed();
+  }
+
+  private changed(): void {
+    const view = this.snapshot();
+    for (const waiter of [...this.waiters]) waiter(view);
+    this.emit('change', view);
   }
 
   private update(patch: Partial<SessionView>): void {
     this.view = { ...this.view, ...patch };
-    this.emit('change', this.snapshot());
+    this.changed();
   }
 }
