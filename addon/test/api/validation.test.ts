@@ -10,7 +10,7 @@ import { EventsQuery } from '../../src/api/schema/events.js';
 import { EditRequest, PresenceRequest, SendRequest } from '../../src/api/schema/messages.js';
 import { PairingCodeRequest } from '../../src/api/schema/session.js';
 import { SimulatorIncoming } from '../../src/api/schema/simulator.js';
-import { API_ROUTES } from '../../src/api/routes/index.js';
+import { API_ROUTES, apiDocument } from '../../src/api/routes/index.js';
 import { parseInput, prepareValidator, type InputPlace } from '../../src/api/validation.js';
 import type { TSchema } from '@sinclair/typebox';
 
@@ -84,6 +84,14 @@ describe('request validation messages', () => {
 });
 
 describe('the route declarations', () => {
+  it('refer only to schemas the document names', () => {
+    const document = apiDocument('test');
+    const names = new Set(Object.keys((document.components as { schemas: object }).schemas));
+    const refs = JSON.stringify(document).match(/"\$ref":"[^"]+"/g) ?? [];
+    assert.ok(refs.length > 20);
+    for (const ref of refs) assert.ok(names.has(ref.replace(/^.*\/([^/"]+)"$/, '$1')), ref);
+  });
+
   it('all compile into validators', () => {
     for (const declared of API_ROUTES) {
       if (declared.params) prepareValidator(declared.params, 'path');
