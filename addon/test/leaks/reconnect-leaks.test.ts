@@ -18,6 +18,11 @@ const RECONNECTS = 20;
 const LAZY_CACHES = 3;
 
 /** queryObjects collects garbage first: only caches something still holds are counted. */
+/** Listeners on the process itself: a connection adding one and never removing it would grow these. */
+function processListeners(): Record<string, number> {
+  return Object.fromEntries(process.eventNames().map((name) => [String(name), process.listenerCount(name)]));
+}
+
 function liveCaches(): number {
   return queryObjects(NodeCache, { format: 'count' });
 }
@@ -42,6 +47,7 @@ describe('reconnecting again and again leaves nothing behind', () => {
     const first = await net.contacts.deliver({ from: `+${ALICE}`, text: 'before' });
     await net.waitForMessage(first);
     const cachesAfterFirst = liveCaches();
+    const listenersAfterFirst = processListeners();
 
     for (let n = 0; n < RECONNECTS; n += 1) {
       await net.connection!.close();
@@ -53,6 +59,7 @@ describe('reconnecting again and again leaves nothing behind', () => {
     const grown = liveCaches() - cachesAfterFirst;
     // A cache left behind keeps its ten-minute timer, and the keys it holds, alive for good.
     assert.ok(grown <= LAZY_CACHES, `${grown} more caches alive after ${RECONNECTS} reconnects`);
+    assert.deepEqual(processListeners(), listenersAfterFirst);
     assert.deepEqual(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')), []);
   });
 });
