@@ -15,6 +15,7 @@ import { simulatorTuning } from './simulator/tuning.js';
 import { loadSettings, SettingsError } from './settings.js';
 import { StorageHealth } from './util/storage-health.js';
 import { StopSignals } from './util/stop-signals.js';
+import { keepRunningOnStrayRejections } from './util/stray-rejections.js';
 
 /**
  * How long a stop may take before the process gives up flushing and exits 1. In the container the
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(settings.logLevel);
   stopSignals.useLogger(logger);
+  keepRunningOnStrayRejections(logger);
   const version = packageVersion();
   await mkdir(settings.dataDir, { recursive: true });
 
