@@ -13,9 +13,14 @@ const port = Number(process.env.WA_BENCH_CONTROL_PORT);
 const tracker = new BacklogTracker();
 
 const start = SimulatedWhatsApp.start;
+let served = false;
 SimulatedWhatsApp.start = async function startWithControl(settings) {
   const simulated = await start.call(this, settings);
-  await serveNetworkControl(simulated, { port, tracker, logger: settings.logger });
+  // Each account has its own fake network; the first one started is the default account's.
+  if (!served) {
+    served = true;
+    await serveNetworkControl(simulated, { port, tracker, logger: settings.logger });
+  }
   return simulated;
 };
 

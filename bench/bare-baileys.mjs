@@ -133,5 +133,8 @@ async function incomingRoutes(request, response, path, readBody, reply) {
   return false;
 }
 
+// A plain exit, so that `--cpu-prof` writes its profile when the harness ends the process.
+process.on('SIGTERM', () => process.exit(0));
+
 await serveNetworkControl(simulated, { port: config.port, tracker, logger, extra: incomingRoutes });
 connect();

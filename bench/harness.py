@@ -16,7 +16,6 @@ import math
 import os
 from pathlib import Path
 import shutil
-import signal
 import statistics
 import subprocess
 import time
@@ -32,7 +31,6 @@ from tests.reliability.addon_process import (
     DEFAULT_JID,
     MAIN,
     AddonProcess,
-    wait_for,
 )
 
 if TYPE_CHECKING:
@@ -176,23 +174,6 @@ async def unload_all(hass: HomeAssistant) -> None:
     """Unload every entry of this integration (end of a benchmark)."""
     for entry in hass.config_entries.async_entries(DOMAIN):
         await hass.config_entries.async_unload(entry.entry_id)
-
-
-async def live_heap(addon: AddonProcess) -> dict[str, float]:
-    """RSS, V8 heap reserved and JS heap in use right after a full GC (bench/heap-probe.mjs)."""
-    seen = addon.log_text().count("heap-probe ")
-    os.kill(addon.pid, signal.SIGUSR2)
-
-    async def probed() -> str | None:
-        lines = [
-            line
-            for line in addon.log_text().splitlines()
-            if line.startswith("heap-probe ")
-        ]
-        return lines[-1] if len(lines) > seen else None
-
-    line = await wait_for(probed, within=30, what="the heap probe", interval=0.1)
-    return heap_figures(json.loads(line.removeprefix("heap-probe ")))
 
 
 def heap_figures(usage: dict[str, int]) -> dict[str, float]:

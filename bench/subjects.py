@@ -113,11 +113,17 @@ class Subject:
         return dict(await self.control("POST", "/gc"))
 
     async def close(self) -> None:
-        """End the process."""
+        """End the process; gently when profiling, since node writes its CPU profile on exit."""
+        gently = bool(os.environ.get("WA_BENCH_PROFILE_DIR"))
         if self.addon is not None:
+            if gently:
+                await self.addon.stop()
             await self.addon.close()
         if self.bare is not None and self.bare.returncode is None:
-            self.bare.kill()
+            if gently:
+                self.bare.terminate()
+            else:
+                self.bare.kill()
             await self.bare.wait()
 
 

@@ -87,15 +87,12 @@ async def test_idle_and_offline_catch_up_against_bare_baileys(
             }
 
         for subject in subjects:
-            backlog = await offline_backlog(subject, sizes.backlog_messages, within=900)
-            entry = figures[subject.profile].setdefault(
-                "catch_up", {"messages": sizes.backlog_messages}
-            )
+            count = sizes.backlog_messages[subject.profile]
+            backlog = await offline_backlog(subject, count, within=900)
+            entry = figures[subject.profile].setdefault("catch_up", {"messages": count})
             entry[subject.kind] = backlog["seconds"]
             if subject.kind == "addon":
-                ids = {
-                    f"{backlog['prefix']}{n:06d}" for n in range(sizes.backlog_messages)
-                }
+                ids = {f"{backlog['prefix']}{n:06d}" for n in range(count)}
 
                 async def on_the_bus(ids: set[str] = ids) -> int:
                     return arrivals.last_of(ids)
@@ -128,5 +125,39 @@ async def test_memory_with_the_baileys_engine_unreachable(
     try:
         await asyncio.sleep(sizes.settle_seconds)
         results.setdefault("memory", {})["baileys_idle_mb"] = await rss_mb(addon)
+    finally:
+        await addon.close()
+
+
+@pytest.mark.usefixtures("socket_enabled")
+async def test_idle_memory_per_linked_account(
+    tmp_path: Path, sizes: BenchSizes, results: dict[str, Any]
+) -> None:
+    """Idle RSS with 1, 2 and 3 linked accounts on one add-on: what one more number costs."""
+    addon = await start_addon(tmp_path, "accounts")
+    per_count: dict[str, float] = {}
+    try:
+        await addon.link()
+        for count in (1, 2, 3):
+            if count > 1:
+                created = await addon.call("POST", "/v1/accounts", {})
+                assert created[0] == 201, created
+                account = created[1]["id"]
+
+                async def pairing(account: str = account) -> bool:
+                    session = await addon.request(
+                        "GET", f"/v1/accounts/{account}/session"
+                    )
+                    return session["state"] == "pairing" and bool(session.get("qr"))
+
+                await wait_for(pairing, within=30, what=f"{account} to show a QR code")
+                await addon.request(
+                    "POST",
+                    f"/v1/accounts/{account}/simulator/scan",
+                    {"phone": f"+1555000001{count}"},
+                )
+            await asyncio.sleep(sizes.idle_per_account_s)
+            per_count[str(count)] = await rss_mb(addon)
+        results["accounts_rss_mb"] = per_count
     finally:
         await addon.close()

@@ -8,6 +8,8 @@ Each process is then left idle and its RSS read again, and once more after a ful
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +21,6 @@ from test_baseline import start_pairs
 from tests.reliability.addon_process import wait_for
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from conftest import BenchSizes
     from homeassistant.core import HomeAssistant
 
@@ -54,6 +54,10 @@ async def memory_after_idle(subject: Subject, idle_s: float) -> None:
     await asyncio.sleep(idle_s)
     subject.figures["after_load_rss_mb"] = await rss_mb(subject.pid)
     subject.figures["after_load_gc"] = heap_figures(await subject.heap_after_gc())
+    if directory := os.environ.get("WA_BENCH_PROFILE_DIR"):
+        # What is left on the heap after the load, to show what bounds a missed memory goal.
+        snapshot = Path(directory, f"{subject.label}-after-load.heapsnapshot")
+        await subject.control("POST", "/profile/heap", {"path": str(snapshot)})
 
 
 @pytest.mark.usefixtures("enable_custom_integrations", "socket_enabled")
