@@ -73,7 +73,7 @@ export class BaileysConnection extends ConnectionMessenger implements EngineConn
     this.log = options.logger;
     this.browser = companionBrowser(options.deviceName);
     this.queue = new OrderedEventQueue(this.log);
-    this.knownGroups = new GroupDirectory((jid) => this.askGroupMetadata(jid), options.groupMetadataTtlMs);
+    this.knownGroups = new GroupDirectory((jid) => this.askGroupMetadata(jid), options.groupMetadataTtlMs, shared.groupNames);
     if (shared.versions.enabled) void this.openWhenVersionKnown();
     else this.start(undefined);
   }

@@ -7,6 +7,7 @@ import type { Dispatcher } from 'undici';
 import type { DurableAuthState } from '../auth/auth-store.js';
 import type { MessageStore } from '../auth/message-store.js';
 import { createSharedSocketCaches, type SharedSocketCaches } from './cache-store.js';
+import { GroupNames } from './group-directory.js';
 import { WaVersionSource, type VersionFetcher } from './wa-version.js';
 
 export interface BaileysEngineOptions {
@@ -59,11 +60,13 @@ export interface MediaTransport {
 export interface SharedState {
   caches: SharedSocketCaches;
   versions: WaVersionSource;
+  groupNames: GroupNames;
 }
 
 export function createSharedState(options: BaileysEngineOptions): SharedState {
   return {
     caches: createSharedSocketCaches(),
+    groupNames: new GroupNames(),
     versions: new WaVersionSource({
       enabled: (options.fetchLatestVersion ?? false) && !options.waWebSocketUrl,
       fetcher: options.versionFetcher,

@@ -1,6 +1,6 @@
 /**
  * The real engine: WhatsApp through Baileys, one socket per connect() (see baileys-connection.ts).
- * What must outlive a single socket (retry counts, device lists, the client version) lives here.
+ * What must outlive a single socket (retry counts, device lists, group names, the client version) lives here.
  */
 import { BaileysConnection } from './baileys-connection.js';
 import { createSharedState, type BaileysEngineOptions, type SharedState } from './baileys-options.js';
@@ -23,9 +23,10 @@ export class BaileysEngine implements Engine {
   }
 
   async clearCredentials(): Promise<void> {
-    // Retry counters and device lists belong to the account being forgotten.
+    // Retry counters, device lists and group names belong to the account being forgotten.
     this.shared.caches.msgRetryCounter.flushAll();
     this.shared.caches.userDevices.flushAll();
+    this.shared.groupNames.clear();
     await this.options.auth.clear();
   }
 }

@@ -4,7 +4,10 @@
  */
 import type { GroupMetadata } from 'baileys';
 
+import { forgetOldest } from './bounded-map.js';
 import { GroupMetadataCache } from './group-cache.js';
+
+const MAX_GROUP_NAMES = 1_000;
 
 /** A group whose subject could not be fetched is not asked about again for this long. */
 const GROUP_RETRY_AFTER_MS = 60_000;
@@ -15,14 +18,39 @@ const GROUP_RETRY_AFTER_MS = 60_000;
  */
 export type GroupMetadataLookup = (jid: string) => Promise<GroupMetadata | null> | undefined;
 
+/**
+ * Group names, kept across reconnects by the engine. Without them every reconnect asked WhatsApp
+ * again for each group's name, and the first message of each group held up every event behind it
+ * for that round trip, just when the offline backlog arrives. A rename made while offline still
+ * arrives as a notification. Unlike members (see GroupMetadataCache), a stale name harms nobody.
+ */
+export class GroupNames {
+  private readonly names = new Map<string, string>();
+
+  get(jid: string): string | undefined {
+    return this.names.get(jid);
+  }
+
+  set(jid: string, subject: string): void {
+    this.names.delete(jid);
+    this.names.set(jid, subject);
+    forgetOldest(this.names, MAX_GROUP_NAMES);
+  }
+
+  /** The account is forgotten: its groups with it. */
+  clear(): void {
+    this.names.clear();
+  }
+}
+
 export class GroupDirectory {
   private readonly metadata: GroupMetadataCache;
-  private readonly subjects = new Map<string, string>();
   private readonly failedAt = new Map<string, number>();
 
   constructor(
     private readonly lookup: GroupMetadataLookup,
     metadataTtlMs?: number,
+    private readonly subjects = new GroupNames(),
   ) {
     this.metadata = new GroupMetadataCache(metadataTtlMs);
   }

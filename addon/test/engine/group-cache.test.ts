@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import type { GroupMetadata } from 'baileys';
 
 import { GroupMetadataCache } from '../../src/engine/group-cache.js';
+import { GroupDirectory, GroupNames } from '../../src/engine/group-directory.js';
 
 const GROUP = '120363000000000002@g.us';
 const ALICE = '123456789012345@lid';
@@ -34,5 +35,31 @@ describe('GroupMetadataCache', () => {
     assert.equal(entry?.subject, 'Street party');
     assert.equal(entry?.announce, true);
     assert.deepEqual(entry?.participants.map((p) => p.id), [ALICE, BOB]);
+  });
+});
+
+describe('group names across reconnects', () => {
+  it('the next connection names a known group without asking WhatsApp, so its first message is not held up', async () => {
+    const names = new GroupNames();
+    const asked: string[] = [];
+    const firstConnection = new GroupDirectory(async (jid) => {
+      asked.push(jid);
+      return metadata([ALICE, BOB]);
+    }, undefined, names);
+    assert.equal(await firstConnection.subject(GROUP), 'Neighbours');
+
+    const afterReconnect = new GroupDirectory(async (jid) => {
+      asked.push(jid);
+      return new Promise<GroupMetadata | null>(() => undefined);
+    }, undefined, names);
+    assert.equal(await afterReconnect.subject(GROUP), 'Neighbours');
+    assert.deepEqual(asked, [GROUP], 'asked once, by the first connection');
+    assert.equal(afterReconnect.cachedMetadata(GROUP), undefined, 'members are still asked for afresh');
+  });
+
+  it('a rename seen on one connection is the name on the next', async () => {
+    const names = new GroupNames();
+    new GroupDirectory(() => undefined, undefined, names).subjectChanged(GROUP, 'Street party');
+    assert.equal(await new GroupDirectory(() => undefined, undefined, names).subject(GROUP), 'Street party');
   });
 });
