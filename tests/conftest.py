@@ -25,7 +25,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 # Must be imported before the first `hass` fixture runs, so Home Assistant
 # finds this package rather than the test harness' own custom_components.
-from custom_components.whatsapp_bridge.const import DOMAIN
+from custom_components.whatsapp_bridge.const import CONF_ACCOUNT, DOMAIN
 
 from .helpers import wait_until
 
@@ -35,7 +35,10 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigSubentryData
     from homeassistant.core import HomeAssistant
 
-ADDON_DIR = Path(__file__).parents[1] / "addon"
+# Another build of the add-on can be tested by naming its folder.
+ADDON_DIR = Path(
+    os.environ.get("WA_TEST_ADDON_DIR") or Path(__file__).parents[1] / "addon"
+)
 NODE = shutil.which("node") or "node"
 NPM = shutil.which("npm") or "npm"
 DEFAULT_PHONE = "+15550000001"
@@ -97,8 +100,82 @@ def addon_built() -> None:
     )
 
 
-class Addon:
-    """One add-on process on loopback, restartable on the same data directory."""
+class AccountCalls:
+    """What a test does with one account: its session, pairing, messages and outbox."""
+
+    # Where the account's routes start: `/v1` for `default`.
+    prefix = "/v1"
+
+    async def request(
+        self, method: str, path: str, body: Any = None, *, expect: int = 200
+    ) -> Any:
+        """Call the add-on's API; implemented by the add-on."""
+        raise NotImplementedError
+
+    async def session(self) -> dict[str, Any]:
+        """The account's `/session`."""
+        return dict(await self.request("GET", f"{self.prefix}/session"))
+
+    async def wait_for_state(self, state: str) -> dict[str, Any]:
+        """Wait until the session reaches `state` and return it."""
+        found: dict[str, Any] = {}
+
+        async def reached() -> bool:
+            found.update(await self.session())
+            return found["state"] == state
+
+        await wait_until(reached, what=f"the add-on session to be {state}")
+        return found
+
+    async def wait_for_qr(self, other_than: str | None = None) -> str:
+        """Wait until the add-on shows a QR code (a new one, if given) and return it."""
+        code = ""
+
+        async def shown() -> bool:
+            nonlocal code
+            qr = (await self.session())["qr"]
+            code = qr["code"] if qr else ""
+            return bool(code) and code != other_than
+
+        await wait_until(shown, what="a QR code from the add-on")
+        return code
+
+    async def scan(self, phone: str = DEFAULT_PHONE) -> None:
+        """The phone scans the QR code (or confirms the pairing code)."""
+        await self.request("POST", f"{self.prefix}/simulator/scan", {"phone": phone})
+
+    async def link(self, phone: str = DEFAULT_PHONE) -> None:
+        """Link an account without Home Assistant, and wait until connected."""
+        await self.wait_for_qr()
+        await self.scan(phone)
+        await self.wait_for_state("connected")
+
+    async def incoming(self, **message: Any) -> str:
+        """Deliver a message as WhatsApp would; returns its id."""
+        message.setdefault("from", "+4917612345678")
+        answer = await self.request(
+            "POST", f"{self.prefix}/simulator/incoming", message
+        )
+        return str(answer["id"])
+
+    async def disconnect(self, reason: str) -> None:
+        """WhatsApp drops the connection for `reason`."""
+        await self.request(
+            "POST", f"{self.prefix}/simulator/disconnect", {"reason": reason}
+        )
+
+    async def outbox(self) -> list[dict[str, Any]]:
+        """Everything WhatsApp received from the account, oldest first."""
+        return list(
+            (await self.request("GET", f"{self.prefix}/simulator/outbox"))["messages"]
+        )
+
+
+class Addon(AccountCalls):
+    """One add-on process on loopback, restartable on the same data directory.
+
+    Its own calls (`session`, `scan`, …) are those of the account `default`.
+    """
 
     def __init__(
         self, data_dir: Path, log_path: Path, extra_env: dict[str, str]
@@ -221,70 +298,49 @@ class Addon:
         await self.async_stop()
         await self.async_close_http()
 
-    async def request(self, method: str, path: str, body: Any = None) -> Any:
-        """Call the add-on's API with its key; fail the test on an error answer."""
+    async def request(
+        self, method: str, path: str, body: Any = None, *, expect: int = 200
+    ) -> Any:
+        """Call the add-on's API with its key; fail the test on another answer."""
         async with self.http.request(
             method,
             f"{self.url}{path}",
             json=body,
             headers={"Authorization": f"Bearer {self.api_key}"},
         ) as response:
-            data = await response.json()
-            assert response.status == 200, (method, path, data)
+            data = await response.json(content_type=None)
+            assert response.status == expect, (method, path, data)
             return data
 
-    async def session(self) -> dict[str, Any]:
-        """The add-on's `/v1/session`."""
-        return dict(await self.request("GET", "/v1/session"))
+    def account(self, account_id: str) -> AddonAccount:
+        """One of the add-on's accounts, reached through its scoped routes."""
+        return AddonAccount(self, account_id)
 
-    async def wait_for_state(self, state: str) -> dict[str, Any]:
-        """Wait until the session reaches `state` and return it."""
-        found: dict[str, Any] = {}
+    async def create_account(self, account_id: str | None = None) -> AddonAccount:
+        """Create an account in the add-on; it starts pairing."""
+        body = {} if account_id is None else {"id": account_id}
+        created = await self.request("POST", "/v1/accounts", body, expect=201)
+        return self.account(created["id"])
 
-        async def reached() -> bool:
-            found.update(await self.session())
-            return found["state"] == state
+    async def accounts(self) -> list[dict[str, Any]]:
+        """The add-on's `/v1/accounts`."""
+        return list((await self.request("GET", "/v1/accounts"))["accounts"])
 
-        await wait_until(reached, what=f"the add-on session to be {state}")
-        return found
 
-    async def wait_for_qr(self, other_than: str | None = None) -> str:
-        """Wait until the add-on shows a QR code (a new one, if given) and return it."""
-        code = ""
+class AddonAccount(AccountCalls):
+    """An account of the add-on other than `default`."""
 
-        async def shown() -> bool:
-            nonlocal code
-            qr = (await self.session())["qr"]
-            code = qr["code"] if qr else ""
-            return bool(code) and code != other_than
+    def __init__(self, addon: Addon, account_id: str) -> None:
+        """Reach the account through the add-on's scoped routes."""
+        self.addon = addon
+        self.id = account_id
+        self.prefix = f"/v1/accounts/{account_id}"
 
-        await wait_until(shown, what="a QR code from the add-on")
-        return code
-
-    async def scan(self, phone: str = DEFAULT_PHONE) -> None:
-        """The phone scans the QR code (or confirms the pairing code)."""
-        await self.request("POST", "/v1/simulator/scan", {"phone": phone})
-
-    async def link(self, phone: str = DEFAULT_PHONE) -> None:
-        """Link an account without Home Assistant, and wait until connected."""
-        await self.wait_for_qr()
-        await self.scan(phone)
-        await self.wait_for_state("connected")
-
-    async def incoming(self, **message: Any) -> str:
-        """Deliver a message as WhatsApp would; returns its id."""
-        message.setdefault("from", "+4917612345678")
-        return str(
-            (await self.request("POST", "/v1/simulator/incoming", message))["id"]
-        )
-
-    async def disconnect(self, reason: str) -> None:
-        """WhatsApp drops the connection for `reason`."""
-        await self.request("POST", "/v1/simulator/disconnect", {"reason": reason})
-
-    async def outbox(self) -> list[dict[str, Any]]:
-        """Everything WhatsApp received from the account, oldest first."""
-        return list((await self.request("GET", "/v1/simulator/outbox"))["messages"])
+    async def request(
+        self, method: str, path: str, body: Any = None, *, expect: int = 200
+    ) -> Any:
+        """Call the add-on's API with its key."""
+        return await self.addon.request(method, path, body, expect=expect)
 
 
 @pytest.fixture
@@ -405,14 +461,16 @@ def mock_entry(
     addon: Addon,
     jid: str = DEFAULT_JID,
     subentries: Iterable[ConfigSubentryData] = (),
+    account: str = "default",
 ) -> MockConfigEntry:
-    """A config entry as the config flow creates it for `addon`."""
+    """A config entry as the config flow creates it for an account of `addon`."""
     return MockConfigEntry(
         domain=DOMAIN,
         title="+" + jid.split("@", maxsplit=1)[0],
         unique_id=jid,
-        data={CONF_URL: addon.url, CONF_API_KEY: addon.api_key},
+        data={CONF_URL: addon.url, CONF_API_KEY: addon.api_key, CONF_ACCOUNT: account},
         subentries_data=subentries,
+        minor_version=2,
     )
 
 

@@ -25,13 +25,17 @@ from custom_components.whatsapp_bridge.api import (
     Reaction,
     SessionState,
     Text,
+    WhatsAppAccountNotFoundError,
     WhatsAppApiError,
     WhatsAppAuthError,
     WhatsAppClient,
     WhatsAppConnectionError,
     WhatsAppNoAnswerError,
+    WhatsAppTooManyAccountsError,
     received_media_id,
 )
+
+from .conftest import DEFAULT_PHONE
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
@@ -46,6 +50,8 @@ async def test_client_reads_the_real_addon(hass: HomeAssistant, addon: Addon) ->
     client = WhatsAppClient(
         addon.url + "/", addon.api_key, async_get_clientsession(hass)
     )
+    # A just-started add-on takes a moment to get its first QR code.
+    await addon.wait_for_qr()
 
     health = await client.health()
     session = await client.session()
@@ -63,6 +69,47 @@ async def test_client_reads_the_real_addon(hass: HomeAssistant, addon: Addon) ->
     wrong = WhatsAppClient(addon.url, "wrong", async_get_clientsession(hass))
     with pytest.raises(WhatsAppAuthError):
         await wrong.session()
+
+
+@pytest.mark.addon_env(WA_MAX_ACCOUNTS="2")
+async def test_client_serves_each_account_on_its_own(
+    hass: HomeAssistant, addon: Addon
+) -> None:
+    """Accounts are listed, created and deleted; a client reaches its account only."""
+    default = WhatsAppClient(addon.url, addon.api_key, async_get_clientsession(hass))
+    await addon.link()
+
+    office_id = await default.create_account("office")
+    office = default.for_account(office_id)
+    assert office.account == "office"
+    await addon.account("office").link("+15550000002")
+
+    accounts = {account.id: account for account in await default.list_accounts()}
+    assert list(accounts) == ["default", "office"]
+    assert accounts["office"].state is SessionState.CONNECTED
+    assert accounts["office"].linked_account is not None
+    assert accounts["office"].linked_account.phone == "+15550000002"
+    session = await office.session()
+    assert session.me is not None
+    assert session.me.phone == "+15550000002"
+    assert (await default.session()).me.phone == DEFAULT_PHONE  # type: ignore[union-attr]
+
+    await office.send("+4917612345678", Text(text="from the office"))
+    assert [m["text"] for m in await addon.account("office").outbox()] == [
+        "from the office"
+    ]
+    assert await addon.outbox() == []
+
+    with pytest.raises(WhatsAppTooManyAccountsError) as caught:
+        await default.create_account()
+    assert caught.value.status == 409
+    assert caught.value.message
+
+    await default.delete_account("office")
+    assert [account.id for account in await default.list_accounts()] == ["default"]
+    with pytest.raises(WhatsAppAccountNotFoundError) as missing:
+        await office.session()
+    assert missing.value.status == 404
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,11 @@ from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.whatsapp_bridge.const import CONF_PHONE_NUMBER, DOMAIN
+from custom_components.whatsapp_bridge.const import (
+    CONF_ACCOUNT,
+    CONF_PHONE_NUMBER,
+    DOMAIN,
+)
 
 from .conftest import DEFAULT_JID, DEFAULT_PHONE, Addon, mock_entry
 from .helpers import FlowProgress, wait_until
@@ -102,7 +106,11 @@ async def test_user_flow_links_by_qr_code(hass: HomeAssistant, addon: Addon) -> 
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == DEFAULT_PHONE
-    assert result["data"] == {CONF_URL: addon.url, CONF_API_KEY: addon.api_key}
+    assert result["data"] == {
+        CONF_URL: addon.url,
+        CONF_API_KEY: addon.api_key,
+        CONF_ACCOUNT: "default",
+    }
     entry = result["result"]
     assert entry.unique_id == DEFAULT_JID
     await hass.async_block_till_done()
@@ -238,10 +246,10 @@ async def test_linked_addon_creates_the_entry_at_once(
     assert result["result"].unique_id == DEFAULT_JID
 
 
-async def test_same_account_twice_is_aborted(
+async def test_configured_number_is_not_offered_again(
     hass: HomeAssistant, linked_addon: Addon
 ) -> None:
-    """The account is configured already, even under another address."""
+    """The number has its entry, even under another address: offer another one."""
     entry = mock_entry(linked_addon)
     entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(
@@ -250,18 +258,25 @@ async def test_same_account_twice_is_aborted(
 
     result = await start_user_flow(hass, linked_addon)
 
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "link_another"
+    assert result["description_placeholders"] == {"addon": "WhatsApp", "count": "1"}
+    # Nothing is created in the add-on before the user agrees.
+    assert [account["id"] for account in await linked_addon.accounts()] == ["default"]
+    hass.config_entries.flow.async_abort(result["flow_id"])
 
 
-async def test_same_addon_twice_is_aborted(hass: HomeAssistant, addon: Addon) -> None:
-    """An entry for the add-on's address exists (say, waiting to be re-linked)."""
+async def test_account_waiting_for_its_entry_is_not_offered_again(
+    hass: HomeAssistant, addon: Addon
+) -> None:
+    """An entry for the add-on's account exists (say, waiting to be re-linked)."""
     mock_entry(addon).add_to_hass(hass)
 
     result = await start_user_flow(hass, addon)
 
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "link_another"
+    hass.config_entries.flow.async_abort(result["flow_id"])
 
 
 async def test_unreachable_addon_can_be_retried(
@@ -340,6 +355,7 @@ async def test_discovery_needs_one_click(
     assert result["data"] == {
         CONF_URL: f"http://127.0.0.1:{linked_addon.port}",
         CONF_API_KEY: linked_addon.api_key,
+        CONF_ACCOUNT: "default",
     }
 
 
@@ -365,11 +381,20 @@ async def test_discovery_of_unlinked_addon_leads_to_pairing(
 async def test_discovery_updates_a_configured_account(
     hass: HomeAssistant, linked_addon: Addon
 ) -> None:
-    """A new address or key from the Supervisor reaches the existing entry."""
+    """A new address or key from the Supervisor reaches the existing entry.
+
+    With every number set up, the announcement offers to link another one,
+    once however often the Supervisor repeats it.
+    """
     entry = MockConfigEntry(
         domain=DOMAIN,
         unique_id=DEFAULT_JID,
-        data={CONF_URL: "http://old-host:8066", CONF_API_KEY: "old"},
+        data={
+            CONF_URL: "http://old-host:8066",
+            CONF_API_KEY: "old",
+            CONF_ACCOUNT: "default",
+        },
+        minor_version=2,
     )
     entry.add_to_hass(hass)
 
@@ -377,12 +402,19 @@ async def test_discovery_updates_a_configured_account(
         DOMAIN, context={"source": SOURCE_HASSIO}, data=discovery(linked_addon)
     )
 
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
     assert entry.data == {
         CONF_URL: f"http://127.0.0.1:{linked_addon.port}",
         CONF_API_KEY: linked_addon.api_key,
+        CONF_ACCOUNT: "default",
     }
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "link_another"
+    again = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_HASSIO}, data=discovery(linked_addon)
+    )
+    assert again["type"] is FlowResultType.ABORT
+    assert again["reason"] == "already_in_progress"
+    hass.config_entries.flow.async_abort(result["flow_id"])
     await hass.async_block_till_done()
 
 

@@ -110,14 +110,17 @@ def class_sources(path: Path) -> dict[str, str]:
 FLOWS = {
     **class_sources(INTEGRATION / "config_flow.py"),
     **class_sources(INTEGRATION / "linking_flow.py"),
+    **class_sources(INTEGRATION / "account_flow.py"),
     **class_sources(INTEGRATION / "options_flow.py"),
     **class_sources(INTEGRATION / "recipient_flow.py"),
 }
 # Each flow and the part of strings.json that holds its texts; the config flow
-# includes the account-linking steps it inherits.
+# includes the account-choosing and account-linking steps it inherits.
 FLOW_STRINGS = [
     pytest.param(
-        FLOWS["WhatsAppConfigFlow"] + FLOWS["AccountLinkingFlow"],
+        FLOWS["WhatsAppConfigFlow"]
+        + FLOWS["AccountChoiceFlow"]
+        + FLOWS["AccountLinkingFlow"],
         STRINGS["config"],
         id="config",
     ),

@@ -9,8 +9,8 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util.hass_dict import HassKey
 
-from .api import WhatsAppClient
-from .const import DOMAIN
+from .api import DEFAULT_ACCOUNT, WhatsAppClient
+from .const import CONF_ACCOUNT, DOMAIN, LOGGER
 from .coordinator import (
     WhatsAppConfigEntry,
     WhatsAppRuntimeData,
@@ -18,7 +18,11 @@ from .coordinator import (
 )
 from .cursor import cursor_store
 from .entity import account_device_info
-from .issues import async_clear_storage_issue, async_delete_entry_issues
+from .issues import (
+    async_clear_storage_issue,
+    async_delete_entry_issues,
+    async_offer_account_removal,
+)
 from .listener import WhatsAppEventListener
 from .notify import async_offer_legacy_services, async_remove_legacy_service
 from .services import async_setup_services
@@ -51,7 +55,10 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: WhatsAppConfigEntry) -> bool:
     """Connect to the add-on and start receiving its events."""
     client = WhatsAppClient(
-        entry.data[CONF_URL], entry.data[CONF_API_KEY], async_get_clientsession(hass)
+        entry.data[CONF_URL],
+        entry.data[CONF_API_KEY],
+        async_get_clientsession(hass),
+        account=entry.data[CONF_ACCOUNT],
     )
     coordinator = WhatsAppSessionCoordinator(hass, entry, client)
     # Nobody watches the add-on's storage while the entry is unloaded.
@@ -77,10 +84,27 @@ async def async_unload_entry(hass: HomeAssistant, entry: WhatsAppConfigEntry) ->
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
+async def async_migrate_entry(hass: HomeAssistant, entry: WhatsAppConfigEntry) -> bool:
+    """Bring entries of earlier versions up to date."""
+    if entry.version > 1:
+        # Written by a newer version of this integration: leave it alone.
+        return False
+    if entry.minor_version < 2:
+        # Entries from before the add-on served several numbers are its `default`.
+        hass.config_entries.async_update_entry(
+            entry,
+            data={CONF_ACCOUNT: DEFAULT_ACCOUNT, **entry.data},
+            minor_version=2,
+        )
+        LOGGER.debug("Migrated entry %s to version 1.2", entry.entry_id)
+    return True
+
+
 async def async_remove_entry(hass: HomeAssistant, entry: WhatsAppConfigEntry) -> None:
-    """Forget what the entry kept between restarts, and its notify services."""
+    """Forget what the entry kept; offer to unlink the number from the add-on."""
     await cursor_store(hass, entry.entry_id).async_remove()
     async_delete_entry_issues(hass, entry.entry_id)
+    async_offer_account_removal(hass, entry)
     await async_remove_legacy_service(hass, entry.unique_id)
     if not hass.config_entries.async_entries(DOMAIN):
         await async_remove_legacy_service(hass, None)

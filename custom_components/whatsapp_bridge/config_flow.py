@@ -1,8 +1,9 @@
 """Config flow: connect to the add-on, then link a WhatsApp account to it.
 
 The steps here find the add-on (typed address and key, Supervisor discovery,
-reauth, reconfigure); linking the account is in `linking_flow`, the options in
-`options_flow`, recipients in `recipient_flow`.
+reauth, reconfigure); choosing or creating the add-on account is in
+`account_flow`, linking it in `linking_flow`, the options in `options_flow`,
+recipients in `recipient_flow`.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlowResult,
     ConfigSubentryFlow,
 )
 from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     TextSelector,
@@ -28,16 +31,20 @@ from homeassistant.helpers.selector import (
 import probatio
 from yarl import URL
 
+from .account_flow import AccountChoiceFlow
 from .api import (
+    DEFAULT_ACCOUNT,
     DEFAULT_PORT,
     Account,
+    AddonAccount,
     Session,
+    WhatsAppAccountNotFoundError,
     WhatsAppAuthError,
     WhatsAppClient,
     WhatsAppError,
+    WhatsAppTooManyAccountsError,
 )
-from .const import DOMAIN, SUBENTRY_RECIPIENT
-from .linking_flow import AccountLinkingFlow
+from .const import CONF_ACCOUNT, DOMAIN, SUBENTRY_RECIPIENT
 from .options_flow import WhatsAppOptionsFlow
 from .recipient_flow import RecipientSubentryFlow
 
@@ -85,11 +92,12 @@ def normalize_url(value: str) -> str | None:
     return str(url).rstrip("/")
 
 
-class WhatsAppConfigFlow(AccountLinkingFlow, domain=DOMAIN):
+class WhatsAppConfigFlow(AccountChoiceFlow, domain=DOMAIN):
     """Set up a WhatsApp account through the WhatsApp add-on."""
 
     VERSION = 1
-    MINOR_VERSION = 1
+    # 1.2: entries name their add-on account (`account`).
+    MINOR_VERSION = 2
 
     @staticmethod
     @callback
@@ -110,17 +118,22 @@ class WhatsAppConfigFlow(AccountLinkingFlow, domain=DOMAIN):
     def __init__(self) -> None:
         """Start with nothing known about the add-on."""
         super().__init__()
-        self._addon_name = "WhatsApp"
+        # While re-authenticating: the add-on no longer has the entry's account.
+        self._account_missing = False
 
     async def _async_try_connect(
         self, url: str, api_key: str, errors: dict[str, str]
     ) -> Session | None:
         """Check URL and key against the add-on; remember them when they work."""
-        client = WhatsAppClient(url, api_key, async_get_clientsession(self.hass))
+        client = WhatsAppClient(
+            url, api_key, async_get_clientsession(self.hass), account=self._account
+        )
         try:
             session = await client.session()
         except WhatsAppAuthError:
             errors["base"] = "invalid_auth"
+        except WhatsAppAccountNotFoundError:
+            errors["base"] = "account_not_found"
         except WhatsAppError:
             errors["base"] = "cannot_connect"
         else:
@@ -136,14 +149,8 @@ class WhatsAppConfigFlow(AccountLinkingFlow, domain=DOMAIN):
         if user_input is not None:
             if (url := normalize_url(user_input[CONF_URL])) is None:
                 errors[CONF_URL] = "invalid_url"
-            else:
-                # Another entry on the same add-on is either this very account or
-                # one that needs re-linking through its own re-authentication.
-                self._async_abort_entries_match({CONF_URL: url})
-                if session := await self._async_try_connect(
-                    url, user_input[CONF_API_KEY], errors
-                ):
-                    return await self._async_link(session)
+            elif await self._async_try_connect(url, user_input[CONF_API_KEY], errors):
+                return await self._async_set_up_next_account()
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
@@ -164,21 +171,39 @@ class WhatsAppConfigFlow(AccountLinkingFlow, domain=DOMAIN):
         self._api_key = config[CONF_API_KEY]
         self._addon_name = discovery_info.name
         try:
-            session = await self._client().session()
+            await self._client().session()
         except WhatsAppError:
+            # An add-on that cannot be reached, or rejects the key, is not offered.
             return self.async_abort(reason="cannot_connect")
-        if (account := session.linked_account) is not None:
-            await self.async_set_unique_id(account.jid)
-            self._abort_if_unique_id_configured(
-                updates={CONF_URL: self._url, CONF_API_KEY: self._api_key}
-            )
+        accounts = await self._async_addon_accounts()
+        self._async_update_discovered_entries(accounts)
+        self.context["title_placeholders"] = {"name": discovery_info.name}
+        if (account := self._first_unconfigured(accounts)) is None:
+            # Every number has its entry: offer to link one more, once.
+            await self.async_set_unique_id(f"{discovery_info.uuid}_link_another")
+            self._abort_if_unique_id_configured()
+            return await self.async_step_link_another()
+        self._account = account.id
+        if (linked := account.linked_account) is not None:
+            await self.async_set_unique_id(linked.jid)
         else:
-            # No account yet: the add-on itself identifies the discovery, so it
+            # Not linked yet: the add-on itself identifies the discovery, so it
             # is offered once however often the Supervisor announces it.
             await self.async_set_unique_id(discovery_info.uuid)
-            self._async_abort_entries_match({CONF_URL: self._url})
-        self.context["title_placeholders"] = {"name": discovery_info.name}
         return await self.async_step_hassio_confirm()
+
+    def _async_update_discovered_entries(self, accounts: list[AddonAccount]) -> None:
+        """Hand the add-on's new address or key to the entries of its numbers."""
+        data = {CONF_URL: self._url, CONF_API_KEY: self._api_key}
+        linked = {account.me.jid for account in accounts if account.me is not None}
+        for entry in self._async_current_entries(include_ignore=False):
+            if entry.unique_id not in linked or data.items() <= entry.data.items():
+                continue
+            self.hass.config_entries.async_update_entry(
+                entry, data={**entry.data, **data}
+            )
+            if entry.state in (ConfigEntryState.LOADED, ConfigEntryState.SETUP_RETRY):
+                self.hass.config_entries.async_schedule_reload(entry.entry_id)
 
     async def async_step_hassio_confirm(
         self, user_input: dict[str, Any] | None = None
@@ -195,7 +220,11 @@ class WhatsAppConfigFlow(AccountLinkingFlow, domain=DOMAIN):
     async def _async_finish(self, account: Account) -> ConfigFlowResult:
         """Create the entry, or update the one being re-authenticated or reconfigured."""
         await self.async_set_unique_id(account.jid, raise_on_progress=False)
-        data = {CONF_URL: self._url, CONF_API_KEY: self._api_key}
+        data = {
+            CONF_URL: self._url,
+            CONF_API_KEY: self._api_key,
+            CONF_ACCOUNT: self._account,
+        }
         if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
             entry = (
                 self._get_reauth_entry()
@@ -216,10 +245,15 @@ class WhatsAppConfigFlow(AccountLinkingFlow, domain=DOMAIN):
         """Link the account again, or take a new API key, whichever is needed."""
         self._url = entry_data[CONF_URL]
         self._api_key = entry_data[CONF_API_KEY]
+        self._account = entry_data.get(CONF_ACCOUNT, DEFAULT_ACCOUNT)
         try:
             self._session = await self._client().session()
         except WhatsAppAuthError:
             return await self.async_step_reauth_api_key()
+        except WhatsAppAccountNotFoundError:
+            # Deleted in the add-on, say from its web page: create it again.
+            self._account_missing = True
+            self._session = None
         except WhatsAppError:
             self._session = None
         return await self.async_step_reauth_confirm()
@@ -230,8 +264,12 @@ class WhatsAppConfigFlow(AccountLinkingFlow, domain=DOMAIN):
         """Explain why WhatsApp dropped the link before linking again."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            if session := await self._async_try_connect(
-                self._url, self._api_key, errors
+            if self._account_missing:
+                await self._async_recreate_account(errors)
+            if not errors and (
+                session := await self._async_try_connect(
+                    self._url, self._api_key, errors
+                )
             ):
                 return await self._async_link(session)
             if errors["base"] == "invalid_auth":
@@ -245,6 +283,22 @@ class WhatsAppConfigFlow(AccountLinkingFlow, domain=DOMAIN):
                 "reason": disconnect.message if disconnect else "",
             },
         )
+
+    async def _async_recreate_account(self, errors: dict[str, str]) -> None:
+        """Create the entry's account again in the add-on, under its old id."""
+        try:
+            await self._client().create_account(self._account)
+        except WhatsAppTooManyAccountsError as err:
+            raise AbortFlow(
+                "too_many_accounts",
+                description_placeholders={
+                    "count": str(len(await self._async_addon_accounts()))
+                },
+            ) from err
+        except WhatsAppError:
+            errors["base"] = "cannot_connect"
+        else:
+            self._account_missing = False
 
     async def async_step_reauth_api_key(
         self, user_input: dict[str, Any] | None = None
@@ -268,6 +322,8 @@ class WhatsAppConfigFlow(AccountLinkingFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Change the add-on's address or API key; the account must stay the same."""
+        entry = self._get_reconfigure_entry()
+        self._account = entry.data.get(CONF_ACCOUNT, DEFAULT_ACCOUNT)
         errors: dict[str, str] = {}
         if user_input is not None:
             if (url := normalize_url(user_input[CONF_URL])) is None:
@@ -276,7 +332,6 @@ class WhatsAppConfigFlow(AccountLinkingFlow, domain=DOMAIN):
                 url, user_input[CONF_API_KEY], errors
             ):
                 return await self._async_link(session)
-        entry = self._get_reconfigure_entry()
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(

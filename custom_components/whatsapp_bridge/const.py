@@ -17,6 +17,8 @@ DEFAULT_DEVICE_NAME: Final = "WhatsApp"
 SESSION_UPDATE_INTERVAL: Final = timedelta(seconds=30)
 
 CONF_PHONE_NUMBER: Final = "phone_number"
+# The add-on account (one linked WhatsApp number) a config entry is for.
+CONF_ACCOUNT: Final = "account"
 # Folder for downloaded media, relative to Home Assistant's media folder.
 CONF_MEDIA_FOLDER: Final = "media_folder"
 DEFAULT_MEDIA_FOLDER: Final = "whatsapp"

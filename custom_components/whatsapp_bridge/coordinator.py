@@ -10,7 +10,14 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
-from .api import Session, SessionState, WhatsAppAuthError, WhatsAppClient, WhatsAppError
+from .api import (
+    Session,
+    SessionState,
+    WhatsAppAccountNotFoundError,
+    WhatsAppAuthError,
+    WhatsAppClient,
+    WhatsAppError,
+)
 from .const import DOMAIN, LOGGER, SESSION_UPDATE_INTERVAL, account_device_name
 from .issues import async_report_storage
 
@@ -67,6 +74,13 @@ class WhatsAppSessionCoordinator(DataUpdateCoordinator[WhatsAppStatus]):
         except WhatsAppAuthError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="invalid_api_key"
+            ) from err
+        except WhatsAppAccountNotFoundError as err:
+            # Deleted in the add-on; re-authentication links the number again.
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN,
+                translation_key="account_not_found",
+                translation_placeholders={"account": self.client.account},
             ) from err
         except WhatsAppError as err:
             raise UpdateFailed(

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
+from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
-from .api import StorageProblem
-from .const import DOMAIN
+from .api import DEFAULT_ACCOUNT, StorageProblem
+from .const import CONF_ACCOUNT, DOMAIN
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from homeassistant.config_entries import ConfigEntry
 
 # Translation keys of the issue telling that events were lost: with a count
 # when the add-on trimmed them, without one when its journal was replaced.
 EVENTS_LOST: Final = "events_lost"
 JOURNAL_REPLACED: Final = "journal_replaced"
 LISTENER_FAILING: Final = "listener_failing"
+UNLINK_ACCOUNT: Final = "unlink_account"
+# What the fix of the unlink issue needs once the entry is gone.
+ISSUE_DATA_PHONE: Final = "phone"
 STORAGE_ISSUES: Final[dict[StorageProblem, str]] = {
     StorageProblem.STORAGE_FULL: "storage_full",
     StorageProblem.STORAGE_ERROR: "storage_error",
@@ -32,6 +38,11 @@ def events_lost_issue_id(entry_id: str) -> str:
 def listener_failing_issue_id(entry_id: str) -> str:
     """Repair issue raised while incoming messages cannot be processed."""
     return f"listener_failing_{entry_id}"
+
+
+def unlink_account_issue_id(entry_id: str) -> str:
+    """Repair issue offering to unlink the number of a removed entry."""
+    return f"{UNLINK_ACCOUNT}_{entry_id}"
 
 
 def storage_issue_id(entry_id: str) -> str:
@@ -137,3 +148,39 @@ def async_delete_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
         storage_issue_id(entry_id),
     ):
         ir.async_delete_issue(hass, DOMAIN, issue_id)
+
+
+@callback
+def async_offer_account_removal(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Offer to unlink a removed entry's number and delete its data in the add-on.
+
+    Home Assistant asks nothing when an entry is removed, so the offer is a
+    fixable issue; ignoring it keeps the number linked in the add-on.
+    """
+    if CONF_URL not in entry.data:
+        return
+    account = entry.data.get(CONF_ACCOUNT, DEFAULT_ACCOUNT)
+    for other in hass.config_entries.async_entries(DOMAIN):
+        if (
+            other.entry_id != entry.entry_id
+            and other.data.get(CONF_URL) == entry.data[CONF_URL]
+            and other.data.get(CONF_ACCOUNT, DEFAULT_ACCOUNT) == account
+        ):
+            # Another entry still uses the number.
+            return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        unlink_account_issue_id(entry.entry_id),
+        is_fixable=True,
+        is_persistent=True,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=UNLINK_ACCOUNT,
+        translation_placeholders={"phone": entry.title},
+        data={
+            CONF_URL: entry.data[CONF_URL],
+            CONF_API_KEY: entry.data[CONF_API_KEY],
+            CONF_ACCOUNT: account,
+            ISSUE_DATA_PHONE: entry.title,
+        },
+    )

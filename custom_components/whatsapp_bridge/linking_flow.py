@@ -26,6 +26,7 @@ from homeassistant.helpers.selector import (
 import probatio
 
 from .api import (
+    DEFAULT_ACCOUNT,
     Session,
     SessionState,
     WhatsAppApiError,
@@ -87,6 +88,8 @@ class AccountLinkingFlow(ConfigFlow):
         # The add-on's address and API key, set by the connection steps.
         self._url = ""
         self._api_key = ""
+        # The add-on account (one linked number) being linked.
+        self._account = DEFAULT_ACCOUNT
         self._session: Session | None = None
         self._shown_qr: str | None = None
         self._pairing_code = ""
@@ -99,7 +102,10 @@ class AccountLinkingFlow(ConfigFlow):
 
     def _client(self) -> WhatsAppClient:
         return WhatsAppClient(
-            self._url, self._api_key, async_get_clientsession(self.hass)
+            self._url,
+            self._api_key,
+            async_get_clientsession(self.hass),
+            account=self._account,
         )
 
     async def _async_finish(self, account: Account) -> ConfigFlowResult:

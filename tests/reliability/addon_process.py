@@ -22,7 +22,10 @@ from typing import Any
 
 import aiohttp
 
-ADDON_DIR = Path(__file__).parents[2] / "addon"
+# Another build of the add-on can be tested by naming its folder.
+ADDON_DIR = Path(
+    os.environ.get("WA_TEST_ADDON_DIR") or Path(__file__).parents[2] / "addon"
+)
 MAIN = ADDON_DIR / "dist" / "src" / "main.js"
 NODE = shutil.which("node") or "node"
 DEFAULT_PHONE = "+15550000001"

@@ -6,7 +6,7 @@ The client's transport lives in `client`, what it reads in `models`, what it
 sends in `content` and what it raises in `errors`; import from here.
 """
 
-from .client import DEFAULT_PORT, WhatsAppClient
+from .client import DEFAULT_ACCOUNT, DEFAULT_PORT, WhatsAppClient
 from .content import (
     CAPTIONED_MEDIA,
     Contact,
@@ -20,14 +20,17 @@ from .content import (
 )
 from .errors import (
     ApiErrorCode,
+    WhatsAppAccountNotFoundError,
     WhatsAppApiError,
     WhatsAppAuthError,
     WhatsAppConnectionError,
     WhatsAppError,
     WhatsAppNoAnswerError,
+    WhatsAppTooManyAccountsError,
 )
 from .models import (
     Account,
+    AddonAccount,
     Disconnect,
     EventPage,
     Group,
@@ -49,8 +52,10 @@ from .models import (
 
 __all__ = [
     "CAPTIONED_MEDIA",
+    "DEFAULT_ACCOUNT",
     "DEFAULT_PORT",
     "Account",
+    "AddonAccount",
     "ApiErrorCode",
     "Contact",
     "Disconnect",
@@ -76,11 +81,13 @@ __all__ = [
     "StorageProblem",
     "Text",
     "UploadedMedia",
+    "WhatsAppAccountNotFoundError",
     "WhatsAppApiError",
     "WhatsAppAuthError",
     "WhatsAppClient",
     "WhatsAppConnectionError",
     "WhatsAppError",
     "WhatsAppNoAnswerError",
+    "WhatsAppTooManyAccountsError",
     "received_media_id",
 ]

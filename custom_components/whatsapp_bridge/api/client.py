@@ -11,13 +11,17 @@ import aiohttp
 from yarl import URL
 
 from .errors import (
+    ApiErrorCode,
+    WhatsAppAccountNotFoundError,
     WhatsAppApiError,
     WhatsAppAuthError,
     WhatsAppConnectionError,
     WhatsAppError,
     WhatsAppNoAnswerError,
+    WhatsAppTooManyAccountsError,
 )
 from .models import (
+    AddonAccount,
     EventPage,
     Group,
     Health,
@@ -36,6 +40,8 @@ if TYPE_CHECKING:
 
 
 DEFAULT_PORT = 8066
+# The account the add-on's unscoped routes (`/v1/session`, …) mean; it always exists.
+DEFAULT_ACCOUNT = "default"
 DEFAULT_REQUEST_TIMEOUT = 10.0
 # A long poll legitimately stays silent for `wait` seconds; only give up on it
 # once the add-on has had this much longer to answer.
@@ -53,7 +59,13 @@ MEDIA_TIMEOUT = 120.0
 
 
 class WhatsAppClient:
-    """Talks to one WhatsApp add-on over its REST API."""
+    """Talks to one account of a WhatsApp add-on over its REST API.
+
+    The add-on serves several accounts (linked WhatsApp numbers). Routes of
+    the `default` account keep their unscoped form (`/v1/session`), so add-ons
+    from before accounts existed keep working; every other account's routes
+    live under `/v1/accounts/{account}/`.
+    """
 
     def __init__(
         self,
@@ -61,41 +73,80 @@ class WhatsAppClient:
         api_key: str,
         session: aiohttp.ClientSession,
         *,
+        account: str = DEFAULT_ACCOUNT,
         request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
         send_timeout: float = DEFAULT_SEND_TIMEOUT,
     ) -> None:
         """Use the caller's aiohttp session; the client never closes it."""
         self.url = url.rstrip("/")
+        self.account = account
         self._base_url = URL(self.url)
         self._api_key = api_key
         self._session = session
         self._request_timeout = request_timeout
         self._send_timeout = send_timeout
+        self._prefix = (
+            "v1/" if account == DEFAULT_ACCOUNT else f"v1/accounts/{_segment(account)}/"
+        )
+
+    def for_account(self, account: str) -> WhatsAppClient:
+        """Return a client for another account of the same add-on."""
+        return WhatsAppClient(
+            self.url,
+            self._api_key,
+            self._session,
+            account=account,
+            request_timeout=self._request_timeout,
+            send_timeout=self._send_timeout,
+        )
 
     async def health(self) -> Health:
         """Return the add-on's version and connection state; needs no API key."""
-        body = await self._request("GET", "health", authorize=False)
+        body = await self._request("GET", "/health", authorize=False)
         return self._decode(Health.from_dict, body)
+
+    async def list_accounts(self) -> list[AddonAccount]:
+        """Return every account the add-on serves, `default` first."""
+        body = await self._request("GET", "/v1/accounts")
+        return self._decode(
+            lambda data: [AddonAccount.from_dict(item) for item in data["accounts"]],
+            body,
+        )
+
+    async def create_account(self, account: str | None = None) -> str:
+        """Create an account that starts pairing; return its id.
+
+        Without an id the add-on makes one up. Raises
+        WhatsAppTooManyAccountsError when the add-on serves its maximum.
+        """
+        body = await self._request(
+            "POST", "/v1/accounts", json={} if account is None else {"id": account}
+        )
+        return self._decode(lambda data: str(data["id"]), body)
+
+    async def delete_account(self, account: str) -> None:
+        """Unlink an account from WhatsApp and delete everything the add-on kept of it."""
+        await self._request("DELETE", f"/v1/accounts/{_segment(account)}")
 
     async def session(self) -> Session:
         """Return the WhatsApp session, including the QR code while pairing."""
-        return self._decode(Session.from_dict, await self._request("GET", "v1/session"))
+        return self._decode(Session.from_dict, await self._request("GET", "session"))
 
     async def request_pairing_code(self, phone_number: str) -> str:
         """Ask for a code to type on the phone instead of scanning the QR code."""
         body = await self._request(
-            "POST", "v1/session/pairing-code", json={"phone_number": phone_number}
+            "POST", "session/pairing-code", json={"phone_number": phone_number}
         )
         return self._decode(lambda data: str(data["code"]), body)
 
     async def restart_session(self) -> Session:
         """Reopen the WhatsApp connection; from `logged_out` this starts a new pairing."""
-        body = await self._request("POST", "v1/session/restart", json={})
+        body = await self._request("POST", "session/restart", json={})
         return self._decode(Session.from_dict, body)
 
     async def logout(self) -> Session:
         """Unlink the account from the add-on and start a fresh pairing."""
-        body = await self._request("POST", "v1/session/logout", json={})
+        body = await self._request("POST", "session/logout", json={})
         return self._decode(Session.from_dict, body)
 
     async def events(self, after: int, *, limit: int = 100, wait: int = 0) -> EventPage:
@@ -106,7 +157,7 @@ class WhatsAppClient:
         """
         body = await self._request(
             "GET",
-            "v1/events",
+            "events",
             params={"after": after, "limit": limit, "wait": wait},
             total_timeout=wait + LONG_POLL_GRACE,
         )
@@ -144,7 +195,7 @@ class WhatsAppClient:
     async def _post_message(self, body: dict[str, Any], key: str) -> SentMessage:
         answer = await self._request(
             "POST",
-            "v1/messages",
+            "messages",
             json=body,
             headers={"Idempotency-Key": key},
             total_timeout=self._send_timeout,
@@ -161,7 +212,7 @@ class WhatsAppClient:
             headers["X-Filename"] = quote(filename, safe=" ._-()")
         body = await self._request(
             "POST",
-            "v1/media",
+            "media",
             data=data,
             headers=headers,
             total_timeout=MEDIA_TIMEOUT,
@@ -172,7 +223,7 @@ class WhatsAppClient:
         """Return uploaded or received media; received media is fetched from WhatsApp."""
         return await self._exchange(
             "GET",
-            f"v1/media/{_segment(media_id)}",
+            f"media/{_segment(media_id)}",
             _read_media,
             total_timeout=MEDIA_TIMEOUT,
         )
@@ -181,7 +232,7 @@ class WhatsAppClient:
         """Replace the text of a message this account sent."""
         await self._request(
             "PATCH",
-            f"v1/messages/{_segment(message_id)}",
+            f"messages/{_segment(message_id)}",
             json={"chat": chat, "text": text},
             total_timeout=self._send_timeout,
         )
@@ -190,7 +241,7 @@ class WhatsAppClient:
         """Delete a message this account sent, for everyone in the chat."""
         await self._request(
             "DELETE",
-            f"v1/messages/{_segment(message_id)}",
+            f"messages/{_segment(message_id)}",
             json={"chat": chat},
             total_timeout=self._send_timeout,
         )
@@ -199,7 +250,7 @@ class WhatsAppClient:
         """Mark messages of a chat as read; without ids, its latest ones."""
         await self._request(
             "POST",
-            f"v1/chats/{_segment(chat)}/read",
+            f"chats/{_segment(chat)}/read",
             json={"message_ids": list(message_ids)} if message_ids else {},
         )
 
@@ -207,20 +258,20 @@ class WhatsAppClient:
         """Show typing, recording, paused, online or offline in a chat."""
         await self._request(
             "POST",
-            f"v1/chats/{_segment(chat)}/presence",
+            f"chats/{_segment(chat)}/presence",
             json={"state": state.value},
         )
 
     async def groups(self) -> list[Group]:
         """Return the groups the account is in."""
-        body = await self._request("GET", "v1/groups")
+        body = await self._request("GET", "groups")
         return self._decode(
             lambda data: [Group.from_dict(group) for group in data["groups"]], body
         )
 
     async def check_number(self, phone: str) -> NumberCheck:
         """Return whether a phone number (any common writing) uses WhatsApp."""
-        body = await self._request("GET", "v1/contacts/check", params={"phone": phone})
+        body = await self._request("GET", "contacts/check", params={"phone": phone})
         return self._decode(NumberCheck.from_dict, body)
 
     def _decode[T](self, build: Callable[[dict[str, Any]], T], body: Any) -> T:
@@ -276,7 +327,12 @@ class WhatsAppClient:
         authorize: bool = True,
         total_timeout: float | None = None,
     ) -> T:
-        """Make a request; `read` turns a successful answer into the result."""
+        """Make a request; `read` turns a successful answer into the result.
+
+        A `path` starting with `/` is the add-on's own; any other is a route
+        of this client's account.
+        """
+        route = path[1:] if path.startswith("/") else self._prefix + path
         all_headers = dict(headers or {})
         if authorize:
             all_headers["Authorization"] = f"Bearer {self._api_key}"
@@ -284,7 +340,7 @@ class WhatsAppClient:
         try:
             async with self._session.request(
                 method,
-                self._base_url.joinpath(path, encoded=True),
+                self._base_url.joinpath(route, encoded=True),
                 params=params,
                 json=json,
                 data=data,
@@ -338,4 +394,9 @@ def _api_error(url: str, status: int, body: Any) -> WhatsAppError:
         return WhatsAppConnectionError(
             f"{url} did not answer like the WhatsApp add-on (HTTP {status})"
         )
-    return WhatsAppApiError(status, str(error["code"]), str(error.get("message", "")))
+    code, message = str(error["code"]), str(error.get("message", ""))
+    if code == ApiErrorCode.ACCOUNT_NOT_FOUND:
+        return WhatsAppAccountNotFoundError(status, code, message)
+    if code == ApiErrorCode.TOO_MANY_ACCOUNTS:
+        return WhatsAppTooManyAccountsError(status, code, message)
+    return WhatsAppApiError(status, code, message)

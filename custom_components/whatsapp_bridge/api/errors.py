@@ -36,6 +36,14 @@ class WhatsAppApiError(WhatsAppError):
         self.message = message
 
 
+class WhatsAppAccountNotFoundError(WhatsAppApiError):
+    """The add-on has no account with this id (404 `account_not_found`)."""
+
+
+class WhatsAppTooManyAccountsError(WhatsAppApiError):
+    """The add-on serves as many accounts as it may (409 `too_many_accounts`)."""
+
+
 class ApiErrorCode(StrEnum):
     """Error codes of the add-on that callers branch on."""
 
@@ -50,3 +58,5 @@ class ApiErrorCode(StrEnum):
     QUEUE_FULL = "queue_full"
     NOT_CONNECTED = "not_connected"
     STORAGE_FULL = "storage_full"
+    ACCOUNT_NOT_FOUND = "account_not_found"
+    TOO_MANY_ACCOUNTS = "too_many_accounts"

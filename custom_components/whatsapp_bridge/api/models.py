@@ -143,6 +143,29 @@ class Session:
         )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddonAccount:
+    """One of the accounts the add-on serves (`GET /v1/accounts`)."""
+
+    id: str
+    state: SessionState
+    me: Account | None
+
+    @property
+    def linked_account(self) -> Account | None:
+        """The linked WhatsApp number, unless the account waits for a new pairing."""
+        return None if self.state is SessionState.LOGGED_OUT else self.me
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """Build from the API's JSON."""
+        return cls(
+            id=str(data["id"]),
+            state=SessionState(data["state"]),
+            me=Account.from_dict(data["me"]) if data.get("me") else None,
+        )
+
+
 class StorageProblem(StrEnum):
     """Why `/health` is degraded: the add-on cannot write its data."""
 
