@@ -4,6 +4,7 @@
  */
 import { BaileysConnection } from './baileys-connection.js';
 import { createSharedState, type BaileysEngineOptions, type SharedState } from './baileys-options.js';
+import { quietSignalSessionLogs } from './signal-console.js';
 import type { ConnectionHandlers, Engine, EngineConnection } from './types.js';
 
 export class BaileysEngine implements Engine {
@@ -12,6 +13,7 @@ export class BaileysEngine implements Engine {
 
   constructor(private readonly options: BaileysEngineOptions) {
     this.shared = createSharedState(options);
+    quietSignalSessionLogs(options.logger);
   }
 
   isRegistered(): boolean {
