@@ -1,0 +1,130 @@
+/**
+ * Where the record of each remembered Idempotency-Key lies on disk, in typed arrays: about 24
+ * bytes a key (a digest of it, when it was first used, and file, offset and length of its newest
+ * record) instead of the key, fingerprint and result on the heap.
+ *
+ * Entries are kept in the order their keys were first used, which is time order, so expiry drops
+ * from the front. A key is found by scanning the digests, newest first: even at a send every
+ * second a day holds under 90,000 keys, a scan of well under a millisecond, and a hash map would
+ * cost more memory per key than everything else here together.
+ */
+import { crc32 } from 'node:zlib';
+import type { RecordLocation } from '../util/rolling-record-log.js';
+
+/** A non-zero 32-bit digest of a key; 0 marks a forgotten entry. Equal keys, equal digests. */
+export function keyDigest(key: string): number {
+  return crc32(key) || 1;
+}
+
+const INITIAL_CAPACITY = 256;
+
+export class IdempotencyIndex {
+  private digests = new Uint32Array(INITIAL_CAPACITY);
+  private times = new Float64Array(INITIAL_CAPACITY);
+  private files = new Uint32Array(INITIAL_CAPACITY);
+  private offsets = new Uint32Array(INITIAL_CAPACITY);
+  private lengths = new Uint32Array(INITIAL_CAPACITY);
+  /** Live entries are the slots `head..tail-1`; `dropped` entries came before slot `head`. */
+  private head = 0;
+  private tail = 0;
+  private dropped = 0;
+
+  /** Entries held, forgotten ones included until they reach the front. */
+  get length(): number {
+    return this.tail - this.head;
+  }
+
+  /** Adds a key first used at `atMs`; returns its entry's handle, valid until it is dropped. */
+  add(digest: number, atMs: number, location: RecordLocation): number {
+    if (this.tail === this.digests.length) this.makeRoom();
+    const slot = this.tail;
+    this.digests[slot] = digest;
+    this.times[slot] = atMs;
+    this.tail += 1;
+    this.setLocation(slot, location);
+    return this.dropped + slot - this.head;
+  }
+
+  /** The key's newer record (its result) landed at `location`. */
+  moveTo(handle: number, location: RecordLocation): void {
+    const slot = this.slotOf(handle);
+    if (slot !== undefined && this.digests[slot] !== 0) this.setLocation(slot, location);
+  }
+
+  forget(handle: number): void {
+    const slot = this.slotOf(handle);
+    if (slot !== undefined) this.digests[slot] = 0;
+  }
+
+  /** Handles of the entries with this digest used at or after `sinceMs`, newest first. */
+  candidates(digest: number, sinceMs: number): number[] {
+    const handles: number[] = [];
+    for (let slot = this.tail - 1; slot >= this.head; slot -= 1) {
+      if (this.digests[slot] === digest && this.times[slot]! >= sinceMs) handles.push(this.dropped + slot - this.head);
+    }
+    return handles;
+  }
+
+  locationOf(handle: number): RecordLocation | undefined {
+    const slot = this.slotOf(handle);
+    if (slot === undefined || this.digests[slot] === 0) return undefined;
+    return { file: this.files[slot]!, offset: this.offsets[slot]!, length: this.lengths[slot]! };
+  }
+
+  /**
+   * Drops entries from the front while they are forgotten or used before `beforeMs` and
+   * `mayDrop` allows it (a send still running keeps its entry, and every later one, a little longer).
+   */
+  dropExpired(beforeMs: number, mayDrop: (handle: number) => boolean): number {
+    let count = 0;
+    while (this.head < this.tail && (this.digests[this.head] === 0 || this.times[this.head]! < beforeMs) && mayDrop(this.dropped)) {
+      this.head += 1;
+      this.dropped += 1;
+      count += 1;
+    }
+    if (this.head === this.tail) this.head = this.tail = 0;
+    return count;
+  }
+
+  /** The oldest file any live entry's record is in, or undefined when there is none. */
+  oldestFileInUse(): number | undefined {
+    let oldest: number | undefined;
+    for (let slot = this.head; slot < this.tail; slot += 1) {
+      if (this.digests[slot] !== 0 && (oldest === undefined || this.files[slot]! < oldest)) oldest = this.files[slot]!;
+    }
+    return oldest;
+  }
+
+  private slotOf(handle: number): number | undefined {
+    const slot = this.head + handle - this.dropped;
+    return slot >= this.head && slot < this.tail ? slot : undefined;
+  }
+
+  private setLocation(slot: number, location: RecordLocation): void {
+    this.files[slot] = location.file;
+    this.offsets[slot] = location.offset;
+    this.lengths[slot] = location.length;
+  }
+
+  /** Slides the entries to the front, growing the arrays only when more than half of them is in use. */
+  private makeRoom(): void {
+    const used = this.length;
+    const capacity = used * 2 > this.digests.length ? this.digests.length * 2 : this.digests.length;
+    const move = <A extends Float64Array | Uint32Array>(array: A, make: (size: number) => A): A => {
+      if (capacity === array.length) {
+        array.copyWithin(0, this.head, this.tail);
+        return array;
+      }
+      const grown = make(capacity);
+      grown.set(array.subarray(this.head, this.tail));
+      return grown;
+    };
+    this.digests = move(this.digests, (size) => new Uint32Array(size));
+    this.times = move(this.times, (size) => new Float64Array(size));
+    this.files = move(this.files, (size) => new Uint32Array(size));
+    this.offsets = move(this.offsets, (size) => new Uint32Array(size));
+    this.lengths = move(this.lengths, (size) => new Uint32Array(size));
+    this.head = 0;
+    this.tail = used;
+  }
+}
