@@ -16,8 +16,6 @@ export type InputPlace = 'body' | 'query' | 'path';
 function newAjv(coerce: boolean): Ajv2020 {
   const ajv = new Ajv2020({ allErrors: true, verbose: true, coerceTypes: coerce, useDefaults: coerce, strict: true, strictTypes: false, strictRequired: false });
   ajv.addKeyword({ keyword: INVALID_MESSAGE, schemaType: 'string' });
-  // Document-only annotations of OpenAPI that JSON Schema 2020-12 does not define.
-  ajv.addKeyword({ keyword: 'example' });
   return ajv;
 }
 
