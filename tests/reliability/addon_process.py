@@ -30,6 +30,7 @@ MAIN = ADDON_DIR / "dist" / "src" / "main.js"
 NODE = shutil.which("node") or "node"
 DEFAULT_PHONE = "+15550000001"
 DEFAULT_JID = "15550000001@s.whatsapp.net"
+DEFAULT_ACCOUNT = "default"
 
 STARTED: list[AddonProcess] = []
 _built = False
@@ -239,29 +240,49 @@ class AddonProcess:
             raise AddonError(f"{method} {path} → {status} {data}")
         return data
 
-    async def state(self) -> str:
-        """The session state (`GET /v1/session`)."""
-        return str((await self.request("GET", "/v1/session"))["state"])
+    @staticmethod
+    def routes(account: str = DEFAULT_ACCOUNT) -> str:
+        """Where an account's routes start: `/v1` for `default`."""
+        return "/v1" if account == DEFAULT_ACCOUNT else f"/v1/accounts/{account}"
 
-    async def wait_for_state(self, state: str, *, within: float = 15) -> None:
-        """Wait until the session reaches `state`."""
+    async def create_account(self, account: str) -> None:
+        """Create an account in the add-on; it starts pairing."""
+        status, data = await self.call("POST", "/v1/accounts", {"id": account})
+        if status != 201:
+            raise AddonError(f"POST /v1/accounts → {status} {data}")
+
+    async def state(self, account: str = DEFAULT_ACCOUNT) -> str:
+        """The account's session state (`GET /v1/session`)."""
+        return str(
+            (await self.request("GET", f"{self.routes(account)}/session"))["state"]
+        )
+
+    async def wait_for_state(
+        self, state: str, *, within: float = 15, account: str = DEFAULT_ACCOUNT
+    ) -> None:
+        """Wait until the account's session reaches `state`."""
 
         async def reached() -> bool:
-            return await self.state() == state
+            return await self.state(account) == state
 
         await wait_for(reached, within=within, what=f"session state {state}")
 
-    async def link(self, phone: str = DEFAULT_PHONE) -> None:
+    async def link(
+        self, phone: str = DEFAULT_PHONE, *, account: str = DEFAULT_ACCOUNT
+    ) -> None:
         """Pair like a phone scanning the QR code, and wait until connected."""
-        await self.wait_for_state("pairing")
-        await self.request("POST", "/v1/simulator/scan", {"phone": phone})
-        await self.wait_for_state("connected")
-
-    async def last_seq(self) -> int:
-        """The newest sequence number in the journal."""
-        return int(
-            (await self.request("GET", "/v1/events?after=0&limit=1"))["last_seq"]
+        await self.wait_for_state("pairing", account=account)
+        await self.request(
+            "POST", f"{self.routes(account)}/simulator/scan", {"phone": phone}
         )
+        await self.wait_for_state("connected", account=account)
+
+    async def last_seq(self, account: str = DEFAULT_ACCOUNT) -> int:
+        """The newest sequence number in the account's journal."""
+        page = await self.request(
+            "GET", f"{self.routes(account)}/events?after=0&limit=1"
+        )
+        return int(page["last_seq"])
 
 
 async def _exited(process: subprocess.Popen[bytes]) -> bool:
