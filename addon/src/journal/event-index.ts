@@ -1,10 +1,12 @@
 /**
- * Where each retained journal event lives on disk, and what trimming and de-duplication need to
- * know of it without reading it back: about 40 bytes an event in typed arrays, instead of the
- * event itself on the heap.
+ * Where the retained journal events lie on disk, one entry per page of up to EVENTS_PER_PAGE
+ * events rather than one per event: about 48 bytes a page, under a byte an event, so the index
+ * stays small at any retention (ten million events: about 8 MB instead of 400).
  *
- * Positions are 0 for the oldest retained event up to `length - 1` for the newest; dropping the
- * oldest shifts them, so callers copy what they need (see `entries`) before awaiting anything.
+ * A page is a run of consecutive seqs whose records follow one another in one segment, so the
+ * seq of its n-th record is `firstSeq + n`, and finding one event costs a read of its page (a few
+ * tens of kB) from the page's offset. A hole in the seqs (records lost to damage) or a new segment
+ * starts a new page.
  */
 
 export interface EventLocation {
@@ -19,98 +21,165 @@ export interface EventLocation {
 export interface IndexedEvent extends EventLocation {
   /** When it was journalled, in ms since the epoch: age-based trimming needs no disk read. */
   atMs: number;
-  /** messageKeyHash of a `message` event, 0 for any other type. */
-  keyHash: number;
 }
 
-const INITIAL_CAPACITY = 1_024;
+/** Consecutive records of one segment: the bytes `offset..end-1` hold seqs `firstSeq..lastSeq`. */
+export interface PageSpan {
+  segment: number;
+  offset: number;
+  end: number;
+  firstSeq: number;
+  lastSeq: number;
+}
+
+/** The oldest page, with how many of its events are already trimmed and its time range. */
+export interface HeadPage extends PageSpan {
+  trimmed: number;
+  firstAtMs: number;
+  lastAtMs: number;
+}
+
+/** Small enough that finding one event reads little, large enough that the index costs under a byte an event. */
+export const EVENTS_PER_PAGE = 64;
+const INITIAL_CAPACITY = 64;
 
 export class EventIndex {
-  private seqs = new Float64Array(INITIAL_CAPACITY);
+  private firstSeqs = new Float64Array(INITIAL_CAPACITY);
   private segments = new Uint32Array(INITIAL_CAPACITY);
   private offsets = new Float64Array(INITIAL_CAPACITY);
-  private lengths = new Uint32Array(INITIAL_CAPACITY);
-  private times = new Float64Array(INITIAL_CAPACITY);
-  private hashes = new Uint32Array(INITIAL_CAPACITY);
-  /** Retained entries are the slots `head..tail-1`. */
+  private ends = new Float64Array(INITIAL_CAPACITY);
+  private counts = new Uint32Array(INITIAL_CAPACITY);
+  /** Earliest and latest time of the page's events. */
+  private firstTimes = new Float64Array(INITIAL_CAPACITY);
+  private lastTimes = new Float64Array(INITIAL_CAPACITY);
+  /** Pages are the slots `head..tail-1`; the first `headTrimmed` events of the head page are trimmed. */
   private head = 0;
   private tail = 0;
+  private headTrimmed = 0;
+  private retained = 0;
 
+  /** Retained events. */
   get length(): number {
-    return this.tail - this.head;
+    return this.retained;
+  }
+
+  get oldestSeq(): number | undefined {
+    return this.retained > 0 ? this.firstSeqs[this.head]! + this.headTrimmed : undefined;
+  }
+
+  get newestSeq(): number | undefined {
+    return this.retained > 0 ? this.lastSeqOf(this.tail - 1) : undefined;
   }
 
   /** Seqs must ascend. */
   push(event: IndexedEvent): void {
-    if (this.tail === this.seqs.length) this.makeRoom();
-    const slot = this.tail;
-    this.seqs[slot] = event.seq;
-    this.segments[slot] = event.segment;
-    this.offsets[slot] = event.offset;
-    this.lengths[slot] = event.length;
-    this.times[slot] = event.atMs;
-    this.hashes[slot] = event.keyHash;
-    this.tail += 1;
+    const last = this.tail - 1;
+    const extends_ =
+      this.tail > this.head &&
+      this.counts[last]! < EVENTS_PER_PAGE &&
+      this.segments[last] === event.segment &&
+      this.ends[last] === event.offset &&
+      this.lastSeqOf(last) + 1 === event.seq;
+    if (extends_) {
+      this.counts[last] += 1;
+      this.ends[last] = event.offset + event.length;
+      this.firstTimes[last] = Math.min(this.firstTimes[last]!, event.atMs);
+      this.lastTimes[last] = Math.max(this.lastTimes[last]!, event.atMs);
+    } else {
+      if (this.tail === this.firstSeqs.length) this.makeRoom();
+      const slot = this.tail;
+      this.firstSeqs[slot] = event.seq;
+      this.segments[slot] = event.segment;
+      this.offsets[slot] = event.offset;
+      this.ends[slot] = event.offset + event.length;
+      this.counts[slot] = 1;
+      this.firstTimes[slot] = event.atMs;
+      this.lastTimes[slot] = event.atMs;
+      this.tail += 1;
+    }
+    this.retained += 1;
   }
 
-  /** Forgets the `count` oldest entries. */
+  /** Forgets the `count` oldest events. */
   dropOldest(count: number): void {
-    this.head = Math.min(this.tail, this.head + Math.max(0, count));
+    let remaining = Math.min(this.retained, Math.max(0, Math.floor(count)));
+    while (remaining > 0) {
+      const inHead = this.counts[this.head]! - this.headTrimmed;
+      if (remaining < inHead) {
+        this.headTrimmed += remaining;
+        this.retained -= remaining;
+        return;
+      }
+      remaining -= inHead;
+      this.dropHeadPage();
+    }
+  }
+
+  headPage(): HeadPage | undefined {
+    if (this.retained === 0) return undefined;
+    const slot = this.head;
+    return { ...this.spanOf(slot), trimmed: this.headTrimmed, firstAtMs: this.firstTimes[slot]!, lastAtMs: this.lastTimes[slot]! };
+  }
+
+  /** Forgets every retained event of the oldest page. */
+  dropHeadPage(): void {
+    if (this.retained === 0) return;
+    this.retained -= this.counts[this.head]! - this.headTrimmed;
+    this.head += 1;
+    this.headTrimmed = 0;
     if (this.head === this.tail) this.head = this.tail = 0;
   }
 
-  seqAt(position: number): number {
-    return this.seqs[this.head + position]!;
+  /**
+   * The pages holding the first `limit` retained events with seq > after, each narrowed to those
+   * seqs, and whether they run through the newest. Copies: valid after the index changes.
+   */
+  spansAfter(after: number, limit: number): { spans: PageSpan[]; throughTheEnd: boolean } {
+    const spans: PageSpan[] = [];
+    let wanted = Math.max(0, Math.floor(limit));
+    let from = Math.max(after + 1, this.oldestSeq ?? Number.POSITIVE_INFINITY);
+    for (let slot = this.firstSlotEndingAtOrAfter(from); slot < this.tail && wanted > 0; slot += 1) {
+      const span = this.spanOf(slot);
+      const firstSeq = Math.max(from, span.firstSeq);
+      const lastSeq = Math.min(span.lastSeq, firstSeq + wanted - 1);
+      spans.push({ ...span, firstSeq, lastSeq });
+      wanted -= lastSeq - firstSeq + 1;
+      from = lastSeq + 1;
+    }
+    const newest = this.newestSeq;
+    return { spans, throughTheEnd: newest === undefined || from > newest };
   }
 
-  atMsAt(position: number): number {
-    return this.times[this.head + position]!;
+  private lastSeqOf(slot: number): number {
+    return this.firstSeqs[slot]! + this.counts[slot]! - 1;
   }
 
-  keyHashAt(position: number): number {
-    return this.hashes[this.head + position]!;
+  private spanOf(slot: number): PageSpan {
+    return {
+      segment: this.segments[slot]!,
+      offset: this.offsets[slot]!,
+      end: this.ends[slot]!,
+      firstSeq: this.firstSeqs[slot]!,
+      lastSeq: this.lastSeqOf(slot),
+    };
   }
 
-  /** Position of the first entry with seq > after (seqs ascend, possibly with holes); `length` if none. */
-  firstPositionAfter(after: number): number {
+  /** The first page whose last seq is >= seq (pages ascend); `tail` if none. */
+  private firstSlotEndingAtOrAfter(seq: number): number {
     let low = this.head;
     let high = this.tail;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if (this.seqs[middle]! <= after) low = middle + 1;
+      if (this.lastSeqOf(middle) < seq) low = middle + 1;
       else high = middle;
     }
-    return low - this.head;
+    return low;
   }
 
-  /** Position of the entry with exactly this seq, or -1. */
-  positionOf(seq: number): number {
-    const position = this.firstPositionAfter(seq - 1);
-    return position < this.length && this.seqAt(position) === seq ? position : -1;
-  }
-
-  /** Copies of the locations at positions `from..to-1`, safe to use after the index changes. */
-  entries(from: number, to: number): EventLocation[] {
-    const locations: EventLocation[] = [];
-    for (let slot = this.head + from; slot < this.head + to; slot += 1) {
-      locations.push({ seq: this.seqs[slot]!, segment: this.segments[slot]!, offset: this.offsets[slot]!, length: this.lengths[slot]! });
-    }
-    return locations;
-  }
-
-  /** Seqs of the entries with this key hash, newest first. */
-  seqsWithKeyHash(keyHash: number): number[] {
-    const seqs: number[] = [];
-    for (let slot = this.tail - 1; slot >= this.head; slot -= 1) {
-      if (this.hashes[slot] === keyHash) seqs.push(this.seqs[slot]!);
-    }
-    return seqs;
-  }
-
-  /** Slides the entries to the front, growing the arrays only when more than half of them is in use. */
+  /** Slides the pages to the front, growing the arrays only when more than half of them is in use. */
   private makeRoom(): void {
-    const used = this.length;
-    const capacity = used * 2 > this.seqs.length ? this.seqs.length * 2 : this.seqs.length;
+    const used = this.tail - this.head;
+    const capacity = used * 2 > this.firstSeqs.length ? this.firstSeqs.length * 2 : this.firstSeqs.length;
     const move = <A extends Float64Array | Uint32Array>(array: A, make: (size: number) => A): A => {
       if (capacity === array.length) {
         array.copyWithin(0, this.head, this.tail);
@@ -120,12 +189,13 @@ export class EventIndex {
       grown.set(array.subarray(this.head, this.tail));
       return grown;
     };
-    this.seqs = move(this.seqs, (size) => new Float64Array(size));
+    this.firstSeqs = move(this.firstSeqs, (size) => new Float64Array(size));
     this.segments = move(this.segments, (size) => new Uint32Array(size));
     this.offsets = move(this.offsets, (size) => new Float64Array(size));
-    this.lengths = move(this.lengths, (size) => new Uint32Array(size));
-    this.times = move(this.times, (size) => new Float64Array(size));
-    this.hashes = move(this.hashes, (size) => new Uint32Array(size));
+    this.ends = move(this.ends, (size) => new Float64Array(size));
+    this.counts = move(this.counts, (size) => new Uint32Array(size));
+    this.firstTimes = move(this.firstTimes, (size) => new Float64Array(size));
+    this.lastTimes = move(this.lastTimes, (size) => new Float64Array(size));
     this.head = 0;
     this.tail = used;
   }

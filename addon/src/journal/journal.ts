@@ -7,15 +7,16 @@
  * The newest segment is never deleted, so the next sequence number is always recoverable from it
  * (its name, or its last record) and is never reused, even after every event has been trimmed.
  *
- * In memory: an index of the retained events (seq → segment and byte offset, with the time and a
- * digest of a message's identity; see event-index), about 40 bytes an event, plus the few hundred
+ * In memory: a sparse index of the retained events (one entry per page of 64 events: segment,
+ * byte offset, seqs and times; see event-index), under a byte an event, plus the few hundred
  * newest events parsed (see recent-events). Reads further back are served from the segment files,
  * so memory does not follow `maxEvents`.
  *
  * A WhatsApp message is journalled once however often it is delivered: WhatsApp delivers again
  * what the add-on did not acknowledge (say, because it crashed between journalling and answering),
- * and a second `message` event with the same chat, sender and id gets the first one back. A message
- * whose digest matches no retained one (nearly all) is queued at once, so appends keep their order.
+ * and a second `message` event with the same chat, sender and id, among the newest messages (see
+ * recent-messages), gets the first one back. A message whose digest matches none of them (nearly
+ * all) is queued at once, so appends keep their order.
  *
  * When the disk is full (or a write fails otherwise), WhatsApp has already been told it got the
  * message, so dropping the event would lose it for good: appends wait in memory, up to
@@ -32,12 +33,12 @@ import { fsyncDirectory, removeFileIfExists, writeAll } from '../util/atomic-fil
 import { encodeRecord } from '../util/framed-records.js';
 import { GroupCommitQueue } from '../util/group-commit.js';
 import { StorageUnavailableError, type StorageHealth } from '../util/storage-health.js';
-import type { EventLocation } from './event-index.js';
+import type { PageSpan } from './event-index.js';
 import { loadOrCreateJournalId } from './journal-id.js';
 import { messageKey, missesSeqs } from './keys.js';
 import { RetainedEvents } from './retained-events.js';
 import { recoverSegments, segmentName, type RecoveredSegment, type Segment } from './recovery.js';
-import { readEvents } from './segment-reads.js';
+import { readEvents, readPageTimesSync } from './segment-reads.js';
 import { Waiters } from './waiters.js';
 import { WriteFailures } from './write-failures.js';
 import type { JournalEvent, JournalInput } from './types.js';
@@ -191,8 +192,8 @@ export class Journal {
     this.trim();
     const lastSeq = this.lastSeq;
     const oldestSeq = this.oldestSeq;
-    const { locations, throughTheEnd } = this.retained.locationsAfter(after, limit);
-    const events = await this.eventsAt(locations);
+    const { spans, throughTheEnd } = this.retained.spansAfter(after, limit);
+    const events = await this.eventsIn(spans);
     return {
       events,
       lastSeq,
@@ -234,23 +235,26 @@ export class Journal {
 
   private async findMessage(key: string, seqs: number[]): Promise<JournalEvent | undefined> {
     for (const seq of seqs) {
-      const location = this.retained.locationOf(seq);
-      const [event] = location ? await this.eventsAt([location]) : [];
-      if (event && messageKey(event) === key) return event;
+      const [event] = await this.eventsIn(this.retained.spansAfter(seq - 1, 1).spans);
+      if (event?.seq === seq && messageKey(event) === key) return event;
     }
     return undefined;
   }
 
-  /** The events at these locations: the newest from memory, the rest read from disk in one go. */
-  private async eventsAt(locations: EventLocation[]): Promise<JournalEvent[]> {
+  /** The events the spans ask for: the newest from memory, the rest read from disk in one go. */
+  private async eventsIn(spans: PageSpan[]): Promise<JournalEvent[]> {
     const cachedTail: JournalEvent[] = [];
-    for (let position = locations.length - 1; position >= 0; position -= 1) {
-      const cached = this.retained.cached(locations[position]!.seq);
+    const onDisk = spans.map((span) => ({ ...span }));
+    // Walk back from the newest wanted seq while memory has it; the spans keep what is left.
+    while (onDisk.length > 0) {
+      const last = onDisk.at(-1)!;
+      const cached = this.retained.cached(last.lastSeq);
       if (!cached) break;
       cachedTail.push(cached);
+      last.lastSeq -= 1;
+      if (last.lastSeq < last.firstSeq) onDisk.pop();
     }
     cachedTail.reverse();
-    const onDisk = locations.slice(0, locations.length - cachedTail.length);
     if (onDisk.length === 0) return cachedTail;
     this.readsInFlight += 1;
     try {
@@ -259,6 +263,12 @@ export class Journal {
     } finally {
       this.readsInFlight -= 1;
     }
+  }
+
+  /** When each event of the page was journalled; nothing is known of a page whose segment is gone. */
+  private pageTimes(page: PageSpan): Array<number | undefined> {
+    const segment = this.segments[page.segment - (this.segments[0]?.ordinal ?? 0)];
+    return segment?.ordinal === page.segment ? readPageTimesSync(segment.path, page) : [];
   }
 
   private segmentPath(ordinal: number): string {
@@ -362,7 +372,7 @@ export class Journal {
 
   /** Drops events past retention from memory (their files go in deleteTrimmedSegments). */
   private trim(): void {
-    this.retained.trim(this.options.maxEvents, Date.now() - this.options.maxAgeMs);
+    this.retained.trim(this.options.maxEvents, Date.now() - this.options.maxAgeMs, (page) => this.pageTimes(page));
   }
 
   private trimAndDeleteSegments(): void {

@@ -1,18 +1,24 @@
 /**
- * What the journal keeps in memory of its retained events: the index of where each one lies on
- * disk, the newest few parsed, and which `message` events are retained (by a digest of their
- * identity), so retention and "seen this message before?" cost no disk reads.
+ * What the journal keeps in memory of its retained events: a sparse index of where they lie on
+ * disk (see event-index), the newest few hundred parsed (see recent-events), and which of the
+ * newest `message` events were journalled (see recent-messages). None of it grows with retention
+ * beyond under a byte an event.
  */
-import { EventIndex, type EventLocation } from './event-index.js';
+import { EventIndex, type EventLocation, type HeadPage, type PageSpan } from './event-index.js';
 import { messageKey, messageKeyHash } from './keys.js';
 import { RecentEvents } from './recent-events.js';
+import { RecentMessages } from './recent-messages.js';
 import type { JournalEvent } from './types.js';
+
+/** When each event of a page was journalled (ms), in seq order; undefined for one that cannot be read. */
+export type PageTimes = (page: PageSpan) => Array<number | undefined>;
 
 export class RetainedEvents {
   private readonly index = new EventIndex();
   private readonly recent = new RecentEvents();
-  /** Newest retained `message` event's seq, by messageKeyHash. */
-  private readonly messageSeqs = new Map<number, number>();
+  private readonly messages = new RecentMessages();
+  /** Times of the oldest page's events, read from disk when age trimming cuts through it. */
+  private headTimes: { firstSeq: number; lastSeq: number; times: Array<number | undefined> } | undefined;
 
   get count(): number {
     return this.index.length;
@@ -20,47 +26,46 @@ export class RetainedEvents {
 
   /** Seq of the oldest retained event, if any. */
   get oldestSeq(): number | undefined {
-    return this.index.length > 0 ? this.index.seqAt(0) : undefined;
+    return this.index.oldestSeq;
   }
 
   get newestSeq(): number | undefined {
-    return this.index.length > 0 ? this.index.seqAt(this.index.length - 1) : undefined;
+    return this.index.newestSeq;
   }
 
   /** Takes in an event that is on disk at `location`; seqs must ascend. */
   remember(event: JournalEvent, location: EventLocation): void {
+    this.index.push({ ...location, atMs: Date.parse(event.at) });
     const key = messageKey(event);
-    const keyHash = key === null ? 0 : messageKeyHash(key);
-    this.index.push({ ...location, atMs: Date.parse(event.at), keyHash });
-    if (keyHash !== 0) this.messageSeqs.set(keyHash, event.seq);
+    if (key !== null) this.messages.add(messageKeyHash(key), event.seq);
     this.recent.add(event, location.length);
   }
 
-  /** Forgets all but the newest `maxEvents`, and any journalled before `oldestAllowedMs`. */
-  trim(maxEvents: number, oldestAllowedMs: number): void {
-    const retained = this.index.length;
-    let drop = Math.max(0, retained - maxEvents);
-    while (drop < retained && this.index.atMsAt(drop) < oldestAllowedMs) drop += 1;
-    for (let position = 0; position < drop; position += 1) {
-      const keyHash = this.index.keyHashAt(position);
-      if (keyHash !== 0 && this.messageSeqs.get(keyHash) === this.index.seqAt(position)) this.messageSeqs.delete(keyHash);
+  /**
+   * Forgets all but the newest `maxEvents`, and any journalled before `oldestAllowedMs`. Only when
+   * the cut by age falls inside the oldest page are that page's times read (once, via `pageTimes`).
+   */
+  trim(maxEvents: number, oldestAllowedMs: number, pageTimes: PageTimes): void {
+    this.index.dropOldest(this.index.length - maxEvents);
+    let head = this.index.headPage();
+    while (head && head.lastAtMs < oldestAllowedMs) {
+      this.index.dropHeadPage();
+      head = this.index.headPage();
     }
-    this.index.dropOldest(drop);
+    if (!head || head.firstAtMs >= oldestAllowedMs) return;
+    const times = this.timesOf(head, pageTimes);
+    let expired = head.trimmed;
+    // A time that cannot be read is kept; the whole page goes once its newest event is past retention.
+    while (expired < times.length && (times[expired] ?? Number.POSITIVE_INFINITY) < oldestAllowedMs) expired += 1;
+    this.index.dropOldest(expired - head.trimmed);
   }
 
   /**
-   * Where the first `limit` events with seq > after lie, and whether they run through the newest.
-   * Copies: valid after the index changes.
+   * The pages holding the first `limit` events with seq > after, narrowed to them, and whether
+   * they run through the newest. Copies: valid after the index changes.
    */
-  locationsAfter(after: number, limit: number): { locations: EventLocation[]; throughTheEnd: boolean } {
-    const from = this.index.firstPositionAfter(after);
-    const to = Math.min(this.index.length, from + Math.max(0, Math.floor(limit)));
-    return { locations: this.index.entries(from, to), throughTheEnd: to === this.index.length };
-  }
-
-  locationOf(seq: number): EventLocation | undefined {
-    const position = this.index.positionOf(seq);
-    return position < 0 ? undefined : this.index.entries(position, position + 1)[0];
+  spansAfter(after: number, limit: number): { spans: PageSpan[]; throughTheEnd: boolean } {
+    return this.index.spansAfter(after, limit);
   }
 
   /** The event, when it is among the newest kept parsed. */
@@ -68,9 +73,18 @@ export class RetainedEvents {
     return this.recent.get(seq);
   }
 
-  /** Seqs of retained `message` events that may have this key (equal digests), newest first. */
+  /** Seqs of recent `message` events that may have this key (equal digests), newest first. */
   messageCandidates(key: string): { newest: number | undefined; all: () => number[] } {
-    const keyHash = messageKeyHash(key);
-    return { newest: this.messageSeqs.get(keyHash), all: () => this.index.seqsWithKeyHash(keyHash) };
+    const digest = messageKeyHash(key);
+    const oldest = this.index.oldestSeq ?? Number.POSITIVE_INFINITY;
+    return { newest: this.messages.newest(digest, oldest), all: () => this.messages.all(digest, oldest) };
+  }
+
+  private timesOf(head: HeadPage, pageTimes: PageTimes): Array<number | undefined> {
+    const cached = this.headTimes;
+    if (cached?.firstSeq === head.firstSeq && cached.lastSeq === head.lastSeq) return cached.times;
+    const times = pageTimes(head);
+    this.headTimes = { firstSeq: head.firstSeq, lastSeq: head.lastSeq, times };
+    return times;
   }
 }
