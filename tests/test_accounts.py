@@ -7,10 +7,12 @@ send only its own number's messages.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
+from aiohttp import web
 from homeassistant.components.notify import DOMAIN as NOTIFY_DOMAIN
-from homeassistant.config_entries import SOURCE_HASSIO, ConfigEntryState
+from homeassistant.config_entries import SOURCE_HASSIO, SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
@@ -33,7 +35,9 @@ from .helpers import FlowProgress, wait_until
 from .test_config_flow import discovery, finish_pairing, pair_by_qr, start_user_flow
 
 if TYPE_CHECKING:
-    from homeassistant.config_entries import ConfigEntry
+    from collections.abc import AsyncGenerator
+
+    from homeassistant.config_entries import ConfigEntry, ConfigFlowResult
     from homeassistant.core import HomeAssistant
     from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
@@ -462,3 +466,99 @@ async def test_reconfigure_to_an_addon_without_the_number(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "account_not_found"}
     hass.config_entries.flow.async_abort(result["flow_id"])
+
+
+async def test_unlink_repair_when_the_account_is_gone_or_the_key_changed(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, linked_addon: Addon
+) -> None:
+    """Already deleted counts as done; a key the add-on no longer takes is explained."""
+    assert await async_setup_component(hass, DOMAIN, {})
+    await linked_addon.create_account("office")
+    gone = mock_entry(linked_addon, jid_of(PHONES[1]), account="office")
+    gone.add_to_hass(hass)
+    await linked_addon.request("DELETE", "/v1/accounts/office")
+    assert (await remove_and_fix(hass, hass_client, gone))["type"] == "create_entry"
+
+    outdated = mock_entry(linked_addon)
+    outdated.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        outdated, data={**outdated.data, CONF_API_KEY: "outdated"}
+    )
+    answer = await remove_and_fix(hass, hass_client, outdated)
+    assert answer["type"] == "form"
+    assert answer["errors"] == {"base": "invalid_auth"}
+    # The number stays linked: nothing was done with the wrong key.
+    assert (await linked_addon.session())["me"]["phone"] == DEFAULT_PHONE
+
+
+@pytest.fixture
+async def addon_before_accounts(
+    socket_enabled: None,
+) -> AsyncGenerator[tuple[str, str]]:
+    """An add-on from before accounts existed: one session, no `/v1/accounts`."""
+    api_key = "key-of-an-older-add-on"
+    session = {
+        "state": "connected",
+        "me": {"jid": DEFAULT_JID, "phone": DEFAULT_PHONE, "name": None},
+        "qr": None,
+        "pairing_code": None,
+        "last_disconnect": None,
+        "since": "2026-01-01T00:00:00+00:00",
+    }
+
+    async def answer(request: web.Request) -> web.Response:
+        if request.path == "/health":
+            return web.json_response(
+                {"status": "ok", "version": "0.1.0", "state": "connected"}
+            )
+        if request.headers.get("Authorization") != f"Bearer {api_key}":
+            return web.json_response({"error": {"code": "unauthorized"}}, status=401)
+        if request.path == "/v1/session":
+            return web.json_response(session)
+        if request.path == "/v1/events":
+            await asyncio.sleep(0.2)
+            return web.json_response(
+                {"events": [], "last_seq": 0, "oldest_seq": 0, "gap": False}
+            )
+        return web.json_response(
+            {"error": {"code": "not_found", "message": "No such route."}}, status=404
+        )
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}", api_key
+    await runner.cleanup()
+
+
+async def test_addon_from_before_accounts_serves_one_number(
+    hass: HomeAssistant, addon_before_accounts: tuple[str, str]
+) -> None:
+    """Its one number is set up as `default`; linking another asks for an update."""
+    url, api_key = addon_before_accounts
+
+    async def add_whatsapp() -> ConfigFlowResult:
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_USER}
+        )
+        return await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_URL: url, CONF_API_KEY: api_key}
+        )
+
+    result = await add_whatsapp()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_ACCOUNT] == "default"
+    entry = result["result"]
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+    result = await add_whatsapp()
+    assert result["step_id"] == "link_another"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "accounts_not_supported"
+    await hass.config_entries.async_unload(entry.entry_id)

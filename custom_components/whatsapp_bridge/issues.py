@@ -157,17 +157,7 @@ def async_offer_account_removal(hass: HomeAssistant, entry: ConfigEntry) -> None
     Home Assistant asks nothing when an entry is removed, so the offer is a
     fixable issue; ignoring it keeps the number linked in the add-on.
     """
-    if CONF_URL not in entry.data:
-        return
     account = entry.data.get(CONF_ACCOUNT, DEFAULT_ACCOUNT)
-    for other in hass.config_entries.async_entries(DOMAIN):
-        if (
-            other.entry_id != entry.entry_id
-            and other.data.get(CONF_URL) == entry.data[CONF_URL]
-            and other.data.get(CONF_ACCOUNT, DEFAULT_ACCOUNT) == account
-        ):
-            # Another entry still uses the number.
-            return
     ir.async_create_issue(
         hass,
         DOMAIN,
