@@ -4,9 +4,9 @@
  * record) instead of the key, fingerprint and result on the heap.
  *
  * Entries are kept in the order their keys were first used, which is time order, so expiry drops
- * from the front. A key is found by scanning the digests, newest first: even at a send every
- * second a day holds under 90,000 keys, a scan of well under a millisecond, and a hash map would
- * cost more memory per key than everything else here together.
+ * from the front. A key is found through an open-addressing table of entry handles by digest (8 to
+ * 16 bytes a key; a Map would cost several times that): entries that were dropped or forgotten
+ * are skipped when met, and the table is rebuilt from the live entries once it is half full.
  */
 import { crc32 } from 'node:zlib';
 import type { RecordLocation } from '../util/rolling-record-log.js';
@@ -17,6 +17,7 @@ export function keyDigest(key: string): number {
 }
 
 const INITIAL_CAPACITY = 256;
+const INITIAL_TABLE_SIZE = 1_024;
 
 export class IdempotencyIndex {
   private digests = new Uint32Array(INITIAL_CAPACITY);
@@ -28,6 +29,9 @@ export class IdempotencyIndex {
   private head = 0;
   private tail = 0;
   private dropped = 0;
+  /** Handle + 1 of entries by digest (linear probing from `digest & mask`); 0 is an empty slot. */
+  private table = new Uint32Array(INITIAL_TABLE_SIZE);
+  private tableUsed = 0;
 
   /** Entries held, forgotten ones included until they reach the front. */
   get length(): number {
@@ -42,7 +46,10 @@ export class IdempotencyIndex {
     this.times[slot] = atMs;
     this.tail += 1;
     this.setLocation(slot, location);
-    return this.dropped + slot - this.head;
+    const handle = this.dropped + slot - this.head;
+    if ((this.tableUsed + 1) * 2 > this.table.length) this.rebuildTable();
+    this.insertIntoTable(digest, handle);
+    return handle;
   }
 
   /** The key's newer record (its result) landed at `location`. */
@@ -59,10 +66,13 @@ export class IdempotencyIndex {
   /** Handles of the entries with this digest used at or after `sinceMs`, newest first. */
   candidates(digest: number, sinceMs: number): number[] {
     const handles: number[] = [];
-    for (let slot = this.tail - 1; slot >= this.head; slot -= 1) {
-      if (this.digests[slot] === digest && this.times[slot]! >= sinceMs) handles.push(this.dropped + slot - this.head);
+    const mask = this.table.length - 1;
+    for (let probe = digest & mask; this.table[probe] !== 0; probe = (probe + 1) & mask) {
+      const handle = this.table[probe]! - 1;
+      const slot = this.slotOf(handle);
+      if (slot !== undefined && this.digests[slot] === digest && this.times[slot]! >= sinceMs) handles.push(handle);
     }
-    return handles;
+    return handles.sort((a, b) => b - a);
   }
 
   locationOf(handle: number): RecordLocation | undefined {
@@ -93,6 +103,27 @@ export class IdempotencyIndex {
       if (this.digests[slot] !== 0 && (oldest === undefined || this.files[slot]! < oldest)) oldest = this.files[slot]!;
     }
     return oldest;
+  }
+
+  private insertIntoTable(digest: number, handle: number): void {
+    const mask = this.table.length - 1;
+    let probe = digest & mask;
+    while (this.table[probe] !== 0) probe = (probe + 1) & mask;
+    this.table[probe] = handle + 1;
+    this.tableUsed += 1;
+  }
+
+  /** A fresh table of the live entries, a quarter full, so dropped and forgotten ones stop costing probes. */
+  private rebuildTable(): void {
+    let live = 1;
+    for (let slot = this.head; slot < this.tail; slot += 1) if (this.digests[slot] !== 0) live += 1;
+    let size = INITIAL_TABLE_SIZE;
+    while (size < live * 4) size *= 2;
+    this.table = new Uint32Array(size);
+    this.tableUsed = 0;
+    for (let slot = this.head; slot < this.tail; slot += 1) {
+      if (this.digests[slot] !== 0) this.insertIntoTable(this.digests[slot]!, this.dropped + slot - this.head);
+    }
   }
 
   private slotOf(handle: number): number | undefined {
