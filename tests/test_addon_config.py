@@ -226,6 +226,17 @@ def test_every_option_is_read_translated_and_documented(config: dict[str, Any]) 
     assert translations["network"].keys() == config["ports"].keys()
 
 
+def test_options_are_translated_to_german_too(config: dict[str, Any]) -> None:
+    english = _load_yaml(ADDON / "translations" / "en.yaml")
+    german = _load_yaml(ADDON / "translations" / "de.yaml")
+    assert german["configuration"].keys() == config["schema"].keys()
+    for name, texts in german["configuration"].items():
+        assert texts["name"].strip()
+        assert texts["description"].strip()
+        assert texts["name"] != english["configuration"][name]["name"], f"{name} is not translated"
+    assert german["network"].keys() == config["ports"].keys()
+
+
 def test_version_matches_the_service_and_the_changelog(config: dict[str, Any]) -> None:
     package = json.loads((ADDON / "package.json").read_text(encoding="utf-8"))
     assert config["version"] == package["version"]
