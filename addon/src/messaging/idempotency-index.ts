@@ -41,13 +41,13 @@ export class IdempotencyIndex {
   /** Adds a key first used at `atMs`; returns its entry's handle, valid until it is dropped. */
   add(digest: number, atMs: number, location: RecordLocation): number {
     if (this.tail === this.digests.length) this.makeRoom();
+    if ((this.tableUsed + 1) * 2 > this.table.length) this.rebuildTable();
     const slot = this.tail;
     this.digests[slot] = digest;
     this.times[slot] = atMs;
     this.tail += 1;
     this.setLocation(slot, location);
     const handle = this.dropped + slot - this.head;
-    if ((this.tableUsed + 1) * 2 > this.table.length) this.rebuildTable();
     this.insertIntoTable(digest, handle);
     return handle;
   }
