@@ -243,18 +243,7 @@ export class Journal {
 
   /** The events the spans ask for: the newest from memory, the rest read from disk in one go. */
   private async eventsIn(spans: PageSpan[]): Promise<JournalEvent[]> {
-    const cachedTail: JournalEvent[] = [];
-    const onDisk = spans.map((span) => ({ ...span }));
-    // Walk back from the newest wanted seq while memory has it; the spans keep what is left.
-    while (onDisk.length > 0) {
-      const last = onDisk.at(-1)!;
-      const cached = this.retained.cached(last.lastSeq);
-      if (!cached) break;
-      cachedTail.push(cached);
-      last.lastSeq -= 1;
-      if (last.lastSeq < last.firstSeq) onDisk.pop();
-    }
-    cachedTail.reverse();
+    const { cachedTail, onDisk } = this.retained.splitCached(spans);
     if (onDisk.length === 0) return cachedTail;
     this.readsInFlight += 1;
     try {

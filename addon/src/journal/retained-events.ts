@@ -73,6 +73,21 @@ export class RetainedEvents {
     return this.recent.get(seq);
   }
 
+  /** The newest events the spans ask for that memory holds, and the spans narrowed to the rest. */
+  splitCached(spans: PageSpan[]): { cachedTail: JournalEvent[]; onDisk: PageSpan[] } {
+    const cachedTail: JournalEvent[] = [];
+    const onDisk = spans.map((span) => ({ ...span }));
+    while (onDisk.length > 0) {
+      const last = onDisk.at(-1)!;
+      const cached = this.recent.get(last.lastSeq);
+      if (!cached) break;
+      cachedTail.push(cached);
+      last.lastSeq -= 1;
+      if (last.lastSeq < last.firstSeq) onDisk.pop();
+    }
+    return { cachedTail: cachedTail.reverse(), onDisk };
+  }
+
   /** Seqs of recent `message` events that may have this key (equal digests), newest first. */
   messageCandidates(key: string): { newest: number | undefined; all: () => number[] } {
     const digest = messageKeyHash(key);
