@@ -192,6 +192,7 @@ class WhatsAppConfigFlow(AccountChoiceFlow, domain=DOMAIN):
             await self.async_set_unique_id(discovery_info.uuid)
         return await self.async_step_hassio_confirm()
 
+    @callback
     def _async_update_discovered_entries(self, accounts: list[AddonAccount]) -> None:
         """Hand the add-on's new address or key to the entries of its numbers."""
         data = {CONF_URL: self._url, CONF_API_KEY: self._api_key}
