@@ -13,6 +13,7 @@ import { bounded, LOOKUP_TIMEOUT_MS, withTimeout } from './bounded.js';
 import { StatusDeduplicator, UnreadTracker } from './chat-tracking.js';
 import { ConnectionMessenger } from './connection-messenger.js';
 import { closeInfoFromError } from './disconnect.js';
+import type { DurableWrites } from './durable-writes.js';
 import { OrderedEventQueue } from './event-queue.js';
 import { GroupDirectory, type GroupMetadataLookup } from './group-directory.js';
 import { phoneOfJid } from './jid-identities.js';
@@ -85,7 +86,7 @@ export class BaileysConnection extends ConnectionMessenger implements EngineConn
 
   private start(version: WAVersion | undefined): void {
     try {
-      const { socket, stopConnectWatchdog } = openBaileysSocket({
+      const { socket, stopConnectWatchdog, writes } = openBaileysSocket({
         options: this.options,
         shared: this.shared,
         browser: this.browser,
@@ -94,7 +95,7 @@ export class BaileysConnection extends ConnectionMessenger implements EngineConn
       });
       this.socket = socket;
       this.stopWatchdog = stopConnectWatchdog;
-      this.listen(socket);
+      this.listen(socket, writes);
       this.messenger = new BaileysMessenger({
         socket,
         messages: this.options.messages,
@@ -113,14 +114,17 @@ export class BaileysConnection extends ConnectionMessenger implements EngineConn
     }
   }
 
-  private listen(socket: WASocket): void {
+  private listen(socket: WASocket, writes: DurableWrites): void {
     socket.ev.on('connection.update', (update) => {
       if (update.qr) this.reportQr(update.qr);
       if (update.connection === 'open') this.reportOpen();
       if (update.connection === 'close') this.onSocketClosed(socket, update.lastDisconnect?.error);
     });
     socket.ev.on('creds.update', () => {
-      this.options.auth.saveCreds().catch((err: unknown) => {
+      const saved = this.options.auth.saveCreds();
+      // What Baileys sends next may rest on these credentials (a new pre-key id, the linked account).
+      writes.track(saved);
+      saved.catch((err: unknown) => {
         this.log.error({ err: (err as Error).message }, 'could not save WhatsApp credentials');
       });
     });

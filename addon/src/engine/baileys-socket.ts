@@ -2,20 +2,13 @@
  * Making one Baileys socket the way this service needs it, and ending it without leaving Baileys'
  * own waits behind.
  */
-import makeWASocket, { makeCacheableSignalKeyStore, type GroupMetadata, type WABrowserDescription, type WASocket, type WAVersion } from 'baileys';
+import makeWASocket, { type GroupMetadata, type WABrowserDescription, type WASocket, type WAVersion } from 'baileys';
 import type { Logger } from 'pino';
 
 import type { BaileysEngineOptions, SharedState } from './baileys-options.js';
-import { BoundedCacheStore } from './cache-store.js';
 import { watchConnect } from './connect-watchdog.js';
+import { DurableWrites } from './durable-writes.js';
 import { acknowledgeStatusesUnopened } from './status-broadcasts.js';
-
-/**
- * Signal keys read or written in the last minutes, as Baileys' default cache keeps them. Ours has no
- * timer: Baileys' default never closes its ten-minute sweep, so each reconnect left one cache (and
- * the keys in it) alive for good.
- */
-const SIGNAL_KEY_CACHE = { maxEntries: 20_000, ttlMs: 5 * 60_000 };
 
 /** Baileys' own default: how long the WebSocket may take to open. */
 const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
@@ -52,6 +45,8 @@ export interface OpenedSocket {
   socket: WASocket;
   /** Ends the wait for the WebSocket to open; called once the connection ends. */
   stopConnectWatchdog(): void;
+  /** Credential writes nothing may be sent to WhatsApp before; see durable-writes.ts. */
+  writes: DurableWrites;
 }
 
 export function openBaileysSocket({ options, shared, browser, version, cachedGroupMetadata }: SocketRequest): OpenedSocket {
@@ -60,8 +55,12 @@ export function openBaileysSocket({ options, shared, browser, version, cachedGro
   const baileysLogger = logger.child({ component: 'baileys' }, { level: baileysLogLevel(logger) });
   const createSocket = options.createSocket ?? makeWASocket;
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const writes = new DurableWrites(logger);
   const socket = createSocket({
-    auth: { creds: auth.state.creds, keys: makeCacheableSignalKeyStore(auth.state.keys, baileysLogger, new BoundedCacheStore(SIGNAL_KEY_CACHE)) },
+    // No cache in front of the keys: the credential store keeps them all in memory already. (Baileys'
+    // cache also serialised every read behind the disk sync of the last write, and each reconnect
+    // left one behind with its timer.)
+    auth: { creds: auth.state.creds, keys: writes.keyStore(auth.state.keys) },
     logger: baileysLogger,
     browser,
     ...(version ? { version } : {}),
@@ -85,8 +84,9 @@ export function openBaileysSocket({ options, shared, browser, version, cachedGro
       ? { fetchAgent: options.mediaTransport.uploadAgent, options: { dispatcher: options.mediaTransport.dispatcher } }
       : {}),
   });
+  writes.holdFrames(socket);
   acknowledgeStatusesUnopened(socket, () => auth.state.creds.me?.id, logger);
-  return { socket, stopConnectWatchdog: watchConnect(socket, connectTimeoutMs, logger) };
+  return { socket, stopConnectWatchdog: watchConnect(socket, connectTimeoutMs, logger), writes };
 }
 
 /**
