@@ -562,3 +562,60 @@ async def test_addon_from_before_accounts_serves_one_number(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "accounts_not_supported"
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_discovery_hands_a_new_key_to_every_number(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, linked_addon: Addon
+) -> None:
+    """The add-on restarted with a new key: the Supervisor's announcement fixes the entry."""
+    await linked_addon.async_stop()
+    linked_addon.api_key = "a-new-key-after-the-restart"
+    await linked_addon.async_start()
+
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_HASSIO}, data=discovery(linked_addon)
+    )
+    hass.config_entries.flow.async_abort(result["flow_id"])
+    await hass.async_block_till_done()
+
+    assert loaded_entry.data[CONF_API_KEY] == "a-new-key-after-the-restart"
+    assert loaded_entry.data[CONF_URL] == f"http://127.0.0.1:{linked_addon.port}"
+    await wait_until(
+        lambda: loaded_entry.state is ConfigEntryState.LOADED,
+        what="the entry to load again with the new key",
+    )
+
+
+async def test_link_another_needs_the_addon(
+    hass: HomeAssistant, linked_addon: Addon
+) -> None:
+    """The add-on went away before the user agreed: the dialog says so."""
+    mock_entry(linked_addon).add_to_hass(hass)
+    result = await start_user_flow(hass, linked_addon)
+    assert result["step_id"] == "link_another"
+    await linked_addon.async_stop()
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "cannot_connect"
+
+
+@pytest.mark.addon_env(WA_MAX_ACCOUNTS="2")
+async def test_deleted_number_cannot_come_back_past_the_limit(
+    hass: HomeAssistant, linked_addon: Addon
+) -> None:
+    """Re-authentication cannot create the account again when the add-on is full."""
+    entry = mock_entry(linked_addon, jid_of(PHONES[1]), account="office")
+    entry.add_to_hass(hass)
+    await linked_addon.create_account("office")
+    await linked_addon.request("DELETE", "/v1/accounts/office")
+    await linked_addon.create_account("holiday-flat")
+
+    result = await entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "too_many_accounts"
+    assert result["description_placeholders"] == {"count": "2"}
