@@ -52,10 +52,11 @@ REQUEST_TIMEOUT = 10
 BACKGROUND_MESSAGE_INTERVAL = 0.1
 
 
-SESSION_DISRUPTING_PATHS = (
-    "/v1/session/logout",
-    "/v1/session/restart",
-    "/v1/simulator/disconnect",
+SESSION_DISRUPTING_PATHS = tuple(
+    path
+    for route in ("session/logout", "session/restart", "simulator/disconnect")
+    # Unscoped (the account `default`) and per account, as the add-on serves each route.
+    for path in (f"/v1/{route}", f"/v1/accounts/{{account}}/{route}")
 )
 
 
