@@ -95,7 +95,8 @@ describe('openapi.json matches what the server really answers', () => {
   let service: RunningService;
   let spec: OpenApiChecker;
   before(async () => {
-    service = await startService({ env: { WA_SEND_RATE_PER_MINUTE: '0' } });
+    // A send while unlinked gives up after 2 s (not the default minute) with the documented 503.
+    service = await startService({ env: { WA_SEND_RATE_PER_MINUTE: '0', WA_SEND_WAIT_RECONNECTING_SECONDS: '2' } });
     spec = await OpenApiChecker.fetch(service.url);
   });
   after(async () => service.dispose());
