@@ -149,7 +149,9 @@ describe('the simulator acknowledges a message only once it is journalled', () =
           }
         };
         const lanes = Array.from({ length: 32 }, (_, lane) => deliverUntilStopped(lane));
-        await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 200));
+        // The kill lands mid-stream: once messages are being acknowledged, at a random moment.
+        await current.waitFor(`round ${round}: messages acknowledged`, async () => acknowledged.length > 0, 20_000);
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 200));
         await current.kill();
         stopped = true;
         await Promise.all(lanes);
