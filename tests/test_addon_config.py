@@ -233,7 +233,9 @@ def test_options_are_translated_to_german_too(config: dict[str, Any]) -> None:
     for name, texts in german["configuration"].items():
         assert texts["name"].strip()
         assert texts["description"].strip()
-        assert texts["name"] != english["configuration"][name]["name"], f"{name} is not translated"
+        assert texts["name"] != english["configuration"][name]["name"], (
+            f"{name} is not translated"
+        )
     assert german["network"].keys() == config["ports"].keys()
 
 
