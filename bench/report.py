@@ -227,7 +227,7 @@ def render(results: dict[str, Any], seconds: float) -> str:
         "## How it is measured",
         "",
         (
-            "- The add-on is the real service (`node dist/src/main.js`, log level `info`) on loopback, "
+            "- The add-on is the real service (`node --max-old-space-size=… dist/src/main.js`, as `npm start` runs it, log level `info`) on loopback, "
             "its real Baileys engine connected to the fake WhatsApp network (`WA_ENGINE=simulator`, "
             "see docs/simulator.md), which runs in the same process: every figure includes the "
             "contacts' Signal encryption as well as the add-on's decryption, on the same cores. Home Assistant is the test instance of "
