@@ -8,21 +8,25 @@ which creates a new account in the add-on and pairs it in the same dialog.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import CONF_URL
 from homeassistant.data_entry_flow import AbortFlow
 
+from . import linking_flow
 from .api import (
     DEFAULT_ACCOUNT,
     AddonAccount,
+    SessionState,
     WhatsAppAccountNotFoundError,
     WhatsAppApiError,
     WhatsAppError,
     WhatsAppTooManyAccountsError,
 )
 from .const import CONF_ACCOUNT
-from .linking_flow import AccountLinkingFlow
+from .linking_flow import ADDON_STARTUP_GRACE, AccountLinkingFlow
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigFlowResult
@@ -41,6 +45,22 @@ class AccountChoiceFlow(AccountLinkingFlow):
         self._account_count = 0
 
     async def _async_addon_accounts(self) -> list[AddonAccount]:
+        """Return the add-on's accounts, once each knows whether it is linked.
+
+        A just-started add-on does not know yet which numbers are linked; the
+        accounts are told apart by their numbers, so wait for that.
+        """
+        deadline = time.monotonic() + ADDON_STARTUP_GRACE
+        accounts = await self._async_list_accounts()
+        while (
+            any(account.state is SessionState.STARTING for account in accounts)
+            and time.monotonic() < deadline
+        ):
+            await asyncio.sleep(linking_flow.PAIRING_POLL_INTERVAL)
+            accounts = await self._async_list_accounts()
+        return accounts
+
+    async def _async_list_accounts(self) -> list[AddonAccount]:
         """Return the add-on's accounts; an add-on without accounts serves `default`."""
         try:
             return await self._client().list_accounts()
