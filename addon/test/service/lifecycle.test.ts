@@ -47,7 +47,9 @@ describe('service lifecycle', () => {
       '/v1/events?after=0&limit=1000',
     );
     assert.ok(page.events.some((e) => e.type === 'message' && e.data.id === id), 'the message survived the restart');
-    assert.ok(page.last_seq > before.last_seq, 'the reconnect was journalled after the old events');
+    // The session says `connected` as soon as it is; its journal entry may land a moment later, as a long-poll sees.
+    const newer = await second.json<{ events: Array<{ seq: number; type: string }> }>('GET', `/v1/events?after=${before.last_seq}&wait=10`);
+    assert.ok(newer.events.some((e) => e.type === 'connection'), 'the reconnect was journalled after the old events');
     const seqs = page.events.map((e) => e.seq);
     assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
     assert.equal(new Set(seqs).size, seqs.length);
