@@ -3,18 +3,27 @@
  * need them: a vote needs the poll's secret, a reaction or a quote needs the original's key and
  * content. Kept on disk beside the contact book, so a vote on a poll sent before a restart still
  * decrypts on the account's side.
+ *
+ * On disk it is a log, one message per line, that only grows between compactions: a message costs
+ * one appended line (written together with whatever else arrived meanwhile), not a rewrite of the
+ * whole history. The log is not synced to the disk: what matters is that a killed process loses
+ * nothing already handed to the kernel, and a test stand-in need not survive a power cut.
  */
-import { mkdir } from 'node:fs/promises';
+import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { proto, type WAMessage, type WAMessageKey } from 'baileys';
 
-import { readFileIfExists, writeFileAtomic } from '../util/atomic-file.js';
+import { readFileIfExists, removeFileIfExists, writeFileAtomic } from '../util/atomic-file.js';
 
-const HISTORY_FILE = 'history.json';
-const HISTORY_VERSION = 1;
+const LOG_FILE = 'history.jsonl';
+/** The whole history as one JSON document, as earlier versions kept it; read once, then replaced by the log. */
+const LEGACY_FILE = 'history.json';
+const LEGACY_VERSION = 1;
 /** Enough for any test or demo session; the oldest are forgotten first. */
 const MAX_MESSAGES = 2_000;
+/** The log is rewritten with only the messages still kept once it holds this many lines. */
+const COMPACT_AT_LINES = 2 * MAX_MESSAGES;
 
 interface SavedMessage {
   key: WAMessageKey;
@@ -23,30 +32,61 @@ interface SavedMessage {
   timestamp: number;
 }
 
-interface HistoryFile {
-  version: number;
-  messages: SavedMessage[];
+function toSaved(message: WAMessage): SavedMessage {
+  return {
+    key: { ...message.key },
+    message: Buffer.from(proto.Message.encode(message.message!).finish()).toString('base64'),
+    timestamp: Number(message.messageTimestamp ?? 0),
+  };
+}
+
+function fromSaved(entry: SavedMessage): WAMessage {
+  const message = proto.Message.decode(Buffer.from(entry.message, 'base64'));
+  return Object.assign(proto.WebMessageInfo.fromObject({ messageTimestamp: entry.timestamp }), { key: entry.key, message });
+}
+
+function logLine(message: WAMessage): string {
+  return `${JSON.stringify(toSaved(message))}\n`;
+}
+
+/** A line of the log, or undefined for one a kill cut short (only ever the last). */
+function parseLine(line: string): SavedMessage | undefined {
+  try {
+    const entry = JSON.parse(line) as Partial<SavedMessage>;
+    return entry.key && typeof entry.message === 'string' ? (entry as SavedMessage) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export class MessageHistory {
   private readonly messages = new Map<string, WAMessage>();
-  private writing: Promise<void> = Promise.resolve();
-  private dirty = false;
+  /** Lines put since the last append. */
+  private unwritten: string[] = [];
+  private linesInLog = 0;
+  private writing: Promise<void> | null = null;
 
   private constructor(private readonly dir: string | null) {}
 
   static async open(dir: string | null): Promise<MessageHistory> {
     const history = new MessageHistory(dir);
-    const saved = dir ? await readFileIfExists(join(dir, HISTORY_FILE)) : undefined;
-    if (saved) {
-      const file = JSON.parse(saved.toString('utf8')) as HistoryFile;
-      if (file.version === HISTORY_VERSION) {
-        for (const entry of file.messages) {
-          const message = proto.Message.decode(Buffer.from(entry.message, 'base64'));
-          history.remember(Object.assign(proto.WebMessageInfo.fromObject({ messageTimestamp: entry.timestamp }), { key: entry.key, message }));
-        }
-      }
+    if (!dir) return history;
+    const legacy = await readFileIfExists(join(dir, LEGACY_FILE));
+    if (legacy) {
+      const file = JSON.parse(legacy.toString('utf8')) as { version: number; messages: SavedMessage[] };
+      if (file.version === LEGACY_VERSION) for (const entry of file.messages) history.remember(fromSaved(entry));
     }
+    const log = await readFileIfExists(join(dir, LOG_FILE));
+    for (const line of log ? log.toString('utf8').split('\n') : []) {
+      if (line === '') continue;
+      history.linesInLog += 1;
+      const entry = parseLine(line);
+      if (entry) history.remember(fromSaved(entry));
+    }
+    // A log a kill cut short mid-line is rewritten whole, so the next line does not join the cut one.
+    const cutShort = log !== undefined && log.length > 0 && log[log.length - 1] !== 0x0a;
+    if (legacy || cutShort) await history.compact();
+    if (legacy) await removeFileIfExists(join(dir, LEGACY_FILE));
     return history;
   }
 
@@ -54,42 +94,60 @@ export class MessageHistory {
     return this.messages.get(id);
   }
 
-  /** Remembers a message (by id) and saves the history soon after. */
+  /** Remembers a message (by id) and appends it to the log soon after. */
   put(message: WAMessage): void {
-    this.remember(message);
-    this.dirty = true;
-    this.writing = this.writing.then(() => this.writeIfDirty()).catch(() => undefined);
+    if (!this.remember(message) || !this.dir) return;
+    this.unwritten.push(logLine(message));
+    this.writing ??= this.writeUnwritten();
   }
 
-  /** Resolves once everything put so far is on disk. */
+  /** Resolves once everything put so far is in the log. */
   flush(): Promise<void> {
-    return this.writing;
+    return this.writing ?? Promise.resolve();
   }
 
-  private remember(message: WAMessage): void {
+  private remember(message: WAMessage): boolean {
     const id = message.key.id;
-    if (!id || !message.message) return;
+    if (!id || !message.message) return false;
     this.messages.delete(id);
     this.messages.set(id, message);
     for (const oldest of this.messages.keys()) {
       if (this.messages.size <= MAX_MESSAGES) break;
       this.messages.delete(oldest);
     }
+    return true;
   }
 
-  private async writeIfDirty(): Promise<void> {
-    if (!this.dir || !this.dirty) return;
-    this.dirty = false;
-    const file: HistoryFile = {
-      version: HISTORY_VERSION,
-      messages: [...this.messages.values()].map((message) => ({
-        key: { ...message.key },
-        message: Buffer.from(proto.Message.encode(message.message!).finish()).toString('base64'),
-        timestamp: Number(message.messageTimestamp ?? 0),
-      })),
-    };
-    await mkdir(this.dir, { recursive: true });
-    await writeFileAtomic(join(this.dir, HISTORY_FILE), JSON.stringify(file));
+  /** Appends until nothing is left to write; puts made meanwhile share the next append. */
+  private async writeUnwritten(): Promise<void> {
+    const dir = this.dir!;
+    try {
+      await mkdir(dir, { recursive: true });
+      while (this.unwritten.length > 0) {
+        const lines = this.unwritten;
+        this.unwritten = [];
+        if (this.linesInLog + lines.length > COMPACT_AT_LINES) {
+          await this.compact();
+        } else {
+          await appendFile(join(dir, LOG_FILE), lines.join(''));
+          this.linesInLog += lines.length;
+        }
+      }
+    } catch {
+      // A history that cannot be written costs only votes and quotes of older messages after a restart.
+      this.unwritten = [];
+    } finally {
+      this.writing = null;
+    }
+  }
+
+  /** Replaces the log with one line per message still kept. */
+  private async compact(): Promise<void> {
+    const dir = this.dir!;
+    const lines = [...this.messages.values()].map(logLine);
+    await mkdir(dir, { recursive: true });
+    await writeFileAtomic(join(dir, LOG_FILE), lines.join(''));
+    this.linesInLog = lines.length;
   }
 }
 

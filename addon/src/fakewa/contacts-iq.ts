@@ -4,9 +4,10 @@
  */
 import { encodeBigEndian, jidDecode, type BinaryNode } from 'baileys';
 
-import type { Contact } from './contacts-book.js';
+import type { Contact, ContactBook } from './contacts-book.js';
 import type { PublicBundle } from './signal-peer.js';
 import { bytesOf, child, children, iqResult } from './stanzas.js';
+import type { LinkedAccount } from './types.js';
 
 /** Someone usync can describe: a contact, or a linked account's own phone and companions. */
 export interface UsyncSubject {
@@ -123,4 +124,20 @@ export function answerPreKeyFetch(iq: BinaryNode, bundleFor: (jid: string) => Pu
 /** The usync view of a contact: its primary and any companion devices (key index = device number). */
 export function contactSubject(contact: Contact): UsyncSubject {
   return { phone: contact.phone, lid: contact.lid, devices: contact.devices().map((id) => ({ id, keyIndex: id })) };
+}
+
+/**
+ * Who a user jid (PN or LID) or phone number names for usync: a linked account (its phone and its
+ * companion), else a contact, who is created on first use when the number is on WhatsApp.
+ */
+export function usyncSubjectOf(jidOrPhone: string, accounts: ReadonlyArray<LinkedAccount & { keyIndex?: number }>, book: ContactBook): UsyncSubject | undefined {
+  const jid = jidOrPhone.includes('@') ? jidOrPhone : `${jidOrPhone.replace(/\D/g, '')}@s.whatsapp.net`;
+  const user = jidDecode(jid)?.user;
+  for (const account of accounts) {
+    if (user === account.phone || user === account.lid) {
+      return { phone: account.phone, lid: account.lid, devices: [{ id: 0, keyIndex: 0 }, { id: account.device, keyIndex: account.keyIndex ?? account.device }] };
+    }
+  }
+  const contact = book.resolve(jidOrPhone.includes('@') ? jidOrPhone : jidOrPhone.replace(/\D/g, ''));
+  return contact ? contactSubject(contact) : undefined;
 }

@@ -10,13 +10,14 @@ import { buildIncomingMessage, type IncomingSpec } from '../engine/wa-message-bu
 import { ContactBook, type Addressing, type Contact } from './contacts-book.js';
 import { AccountActivity } from './contacts-account.js';
 import { keySeenByContact, MessageHistory } from './contacts-history.js';
-import { answerPreKeyFetch, answerUsync, contactSubject, type UsyncSubject } from './contacts-iq.js';
+import { answerPreKeyFetch, answerUsync, usyncSubjectOf } from './contacts-iq.js';
 import { attachUploadedMedia, inboundStanza, type AccountDevice, type InboundEnvelope, type UploadedFile } from './contacts-inbound.js';
+import { AwaitedConfirmations } from './contacts-confirmations.js';
 import { DeliveryError, SentMessages } from './contacts-sent.js';
 import { decryptSend, isForContacts } from './contacts-outbound.js';
 import { answerGroupQuery, FakeGroups, type GroupAction, type GroupMember, type GroupState } from './groups.js';
 import type { SentMedia } from './media-retry.js';
-import { outboxFields, readReceiptIds, type DownloadMedia, type OutboxEntry } from './outbox.js';
+import { Outbox, outboxFields, readReceiptIds, type DownloadMedia, type OutboxEntry } from './outbox.js';
 import { isIq } from './stanzas.js';
 import type { CompanionLink, LinkedAccount, StanzaRouter, UploadedBundle } from './types.js';
 import type { MediaType } from 'baileys';
@@ -63,11 +64,6 @@ export interface DeliverSpec extends IncomingSpec {
   garbled?: boolean;
 }
 
-interface PendingDelivery {
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
 export { DeliveryError };
 
 const DEFAULT_DELIVERY_TIMEOUT_MS = 15_000;
@@ -76,8 +72,9 @@ export class FakeContacts {
   readonly groupsState: FakeGroups;
   private host: ContactsHost | null = null;
   private readonly logger: Logger;
-  private readonly entries: OutboxEntry[] = [];
-  private readonly pending = new Map<string, PendingDelivery>();
+  private readonly entries = new Outbox();
+  /** Messages `deliver` handed over and waits for the account to confirm. */
+  private readonly confirmations: AwaitedConfirmations;
   private readonly sent: SentMessages;
   private readonly activity = new AccountActivity({
     record: (entry) => this.record(entry),
@@ -93,6 +90,7 @@ export class FakeContacts {
   ) {
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.groupsState = new FakeGroups(book);
+    this.confirmations = new AwaitedConfirmations(options.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS);
     this.sent = new SentMessages({
       book,
       sendToAccount: (node) => this.sendToAccount(node),
@@ -112,7 +110,7 @@ export class FakeContacts {
   }
 
   outbox(): OutboxEntry[] {
-    return [...this.entries];
+    return this.entries.list();
   }
 
   /**
@@ -144,7 +142,6 @@ export class FakeContacts {
     return this.groupsState.list();
   }
 
-  /** A contact writes to the account. Resolves with the message id once the account confirmed it. */
   /**
    * A contact writes to the account; with `fromMe`, the user writes to that contact (or in the group)
    * on their phone, and WhatsApp hands the companion the phone's copy. Resolves with the message id
@@ -201,7 +198,7 @@ export class FakeContacts {
     };
     const links = this.host!.linksOf(account.phone);
     if (links.length === 0) throw new DeliveryError('The account is not connected.');
-    const confirmed = awaitReceipt ? this.waitForDelivery(id) : null;
+    const confirmed = awaitReceipt ? this.confirmations.wait(id) : null;
     for (const link of links) {
       const stanza = await inboundStanza(author, this.accountDevice(account, link), envelope, message);
       await this.book.save();
@@ -286,29 +283,8 @@ export class FakeContacts {
     return this.book.find(account.phone) ?? this.book.add({ phone: account.phone, lid: account.lid, name: account.pushName ?? 'Phone' });
   }
 
-  private waitForDelivery(id: string): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new DeliveryError(`The account did not confirm message ${id}.`));
-      }, this.options.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS);
-      this.pending.set(id, {
-        resolve: () => {
-          clearTimeout(timer);
-          this.pending.delete(id);
-          resolve();
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          this.pending.delete(id);
-          reject(error);
-        },
-      });
-    });
-  }
-
   private handle(node: BinaryNode, link: CompanionLink): boolean | Promise<boolean> {
-    if (node.tag === 'iq' && isIq(node, 'usync', 'get')) return this.answer(link, answerUsync(node, { lookup: (jid) => this.subject(jid) }));
+    if (node.tag === 'iq' && isIq(node, 'usync', 'get')) return this.answer(link, answerUsync(node, { lookup: (jid) => usyncSubjectOf(jid, this.host?.accounts.list() ?? [], this.book) }));
     if (node.tag === 'iq' && isIq(node, 'encrypt', 'get', 'key')) return this.answerBundles(node, link);
     if (node.tag === 'iq' && node.attrs.xmlns === 'w:g2' && node.attrs.type === 'get') return this.answerGroups(node, link);
     if (node.tag === 'receipt') return this.onAccountReceipt(node);
@@ -321,18 +297,6 @@ export class FakeContacts {
   private answer(link: CompanionLink, reply: BinaryNode): boolean {
     link.send(reply);
     return true;
-  }
-
-  private subject(jidOrPhone: string): UsyncSubject | undefined {
-    for (const account of this.host?.accounts.list() ?? []) {
-      const jid = jidOrPhone.includes('@') ? jidOrPhone : `${jidOrPhone.replace(/\D/g, '')}@s.whatsapp.net`;
-      const user = jidDecode(jid)?.user;
-      if (user === account.phone || user === account.lid) {
-        return { phone: account.phone, lid: account.lid, devices: [{ id: 0, keyIndex: 0 }, { id: account.device, keyIndex: account.keyIndex ?? account.device }] };
-      }
-    }
-    const contact = this.book.resolve(jidOrPhone.includes('@') ? jidOrPhone : jidOrPhone.replace(/\D/g, ''));
-    return contact ? contactSubject(contact) : undefined;
   }
 
   private async answerBundles(node: BinaryNode, link: CompanionLink): Promise<boolean> {
@@ -363,10 +327,7 @@ export class FakeContacts {
   private onAccountReceipt(node: BinaryNode): boolean {
     const id = node.attrs.id ?? '';
     if (node.attrs.type === 'retry') this.sent.noteRetryRequest(node);
-    const pending = this.pending.get(id);
-    if (pending) {
-      if (node.attrs.type === 'retry') pending.reject(new DeliveryError(`The account could not decrypt message ${id} and asked for it again.`));
-      else pending.resolve();
+    if (node.attrs.type === 'retry' ? this.confirmations.refuse(id, `The account could not decrypt message ${id} and asked for it again.`) : this.confirmations.confirm(id)) {
       return true;
     }
     const to = node.attrs.to ?? '';
@@ -379,10 +340,8 @@ export class FakeContacts {
   }
 
   private onAccountAck(node: BinaryNode): boolean {
-    const pending = this.pending.get(node.attrs.id ?? '');
-    if (!pending || !node.attrs.error) return false;
-    pending.reject(new DeliveryError(`The account refused message ${node.attrs.id} (error ${node.attrs.error}).`));
-    return true;
+    if (!node.attrs.error) return false;
+    return this.confirmations.refuse(node.attrs.id ?? '', `The account refused message ${node.attrs.id} (error ${node.attrs.error}).`);
   }
 
   private async onAccountMessage(node: BinaryNode, link: CompanionLink): Promise<boolean> {
@@ -407,12 +366,12 @@ export class FakeContacts {
       phoneCopy: sent.phoneCopy,
     });
     this.history.put({ key: { remoteJid: sent.chat, fromMe: true, id: sent.id }, message: sent.content } as WAMessage);
-    if (fields && !this.entries.some((entry) => entry.id === sent.id)) this.record({ id: sent.id, to: sent.chat, ...fields });
+    if (fields && !this.entries.has(sent.id)) this.record({ id: sent.id, to: sent.chat, ...fields });
     return true;
   }
 
   private record(entry: Omit<OutboxEntry, 'sent_at'>): void {
-    this.entries.push({ ...entry, sent_at: new Date().toISOString() } as OutboxEntry);
+    this.entries.record(entry);
   }
 }
 

@@ -18,6 +18,26 @@ export interface OutboxEntry {
   [field: string]: unknown;
 }
 
+/** What the contacts read so far, in order. Each message appears once, however often it was resent. */
+export class Outbox {
+  private readonly entries: OutboxEntry[] = [];
+  private readonly ids = new Set<string>();
+
+  record(entry: Omit<OutboxEntry, 'sent_at'>): void {
+    const recorded = { ...entry, sent_at: new Date().toISOString() } as OutboxEntry;
+    this.ids.add(recorded.id);
+    this.entries.push(recorded);
+  }
+
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  list(): OutboxEntry[] {
+    return [...this.entries];
+  }
+}
+
 /** Downloads and decrypts a media file from the network's media host. */
 export type DownloadMedia = (media: MediaReference) => Promise<Uint8Array>;
 
