@@ -173,6 +173,17 @@ export class ContactBook {
     return this.add({ phone: decoded.user, lid: lidForPhone(decoded.user), name: `+${decoded.user}` });
   }
 
+  /**
+   * The number now belongs to a linked account's phone, under the account's LID. On WhatsApp one
+   * number is one user with one LID, so a contact the book knew under this number (a seeded contact
+   * whose number the tester linked with) is replaced rather than kept beside it under another LID.
+   */
+  claim(profile: ContactProfile): Contact {
+    const index = this.contacts.findIndex((contact) => contact.phone === profile.phone);
+    if (index >= 0) this.contacts.splice(index, 1);
+    return this.add(profile);
+  }
+
   add(profile: ContactProfile): Contact {
     const contact = new Contact({ ...profile }, new Map());
     contact.device(0);

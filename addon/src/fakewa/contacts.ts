@@ -280,7 +280,7 @@ export class FakeContacts {
 
   /** The account's own phone, a Signal peer that reads the copies of what the companion sends. */
   private phoneOf(account: LinkedAccount): Contact {
-    return this.book.find(account.phone) ?? this.book.add({ phone: account.phone, lid: account.lid, name: account.pushName ?? 'Phone' });
+    return this.book.find(`${account.lid}@lid`) ?? this.book.claim({ phone: account.phone, lid: account.lid, name: account.pushName ?? 'Phone' });
   }
 
   private handle(node: BinaryNode, link: CompanionLink): boolean | Promise<boolean> {
