@@ -20,8 +20,8 @@ from custom_components.whatsapp_bridge.const import (
 )
 
 from .conftest import DEFAULT_PHONE, Addon
+from .flows import pair_by_qr, start_user_flow
 from .helpers import wait_until
-from .test_config_flow import pair_by_qr, start_user_flow
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant

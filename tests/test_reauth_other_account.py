@@ -8,7 +8,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.data_entry_flow import FlowResultType
 
 from .conftest import DEFAULT_PHONE, mock_entry
-from .test_config_flow import OTHER_PHONE, pair_by_qr, wait_for_reauth_flow
+from .flows import OTHER_PHONE, pair_by_qr, wait_for_reauth_flow
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
