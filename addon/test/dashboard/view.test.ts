@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Viewer } from '../../src/dashboard/access.js';
 import { DashboardViews, type AccountPanel, type DashboardView } from '../../src/dashboard/view.js';
-import type { MessageData } from '../../src/journal/types.js';
+import type { JournalInput } from '../../src/journal/types.js';
+import { messageEvent } from '../helpers/messages.js';
 import { FakeDirectory } from './fake-accounts.js';
 
 const ADMIN: Viewer = { role: 'admin', via: 'home_assistant', userId: 'u-admin', name: 'Ada', signedIn: false };
@@ -19,30 +20,9 @@ function panel(view: DashboardView, id: string): AccountPanel {
   return found;
 }
 
-function textFrom(chatName: string, text: string): MessageData {
-  return {
-    id: `m-${chatName}`,
-    chat: '15550000002@s.whatsapp.net',
-    chat_type: 'individual',
-    chat_name: chatName,
-    sender: '15550000002@s.whatsapp.net',
-    sender_phone: '+15550000002',
-    sender_name: chatName,
-    from_me: false,
-    timestamp: new Date().toISOString(),
-    kind: 'text',
-    text,
-    caption: null,
-    media: null,
-    location: null,
-    contact: null,
-    poll: null,
-    quoted_id: null,
-    mentions: [],
-    reaction: null,
-    poll_vote: null,
-    target_id: null,
-  };
+/** A text from a contact the page shows by name. */
+function textFrom(chatName: string, text: string): JournalInput {
+  return messageEvent(`m-${chatName}`, { chat_name: chatName, sender_name: chatName, text });
 }
 
 /** Two accounts: `default` linked to Home, `office` waiting for its QR code to be scanned. */
@@ -110,8 +90,8 @@ describe('the web page view, account by account', () => {
 
   it("keeps each account's activity to itself, and never shows a message's text", async () => {
     const directory = twoAccounts();
-    directory.account('default').journal.append({ type: 'message', data: textFrom('Alice', 'the door code is 4711') });
-    directory.account('office').journal.append({ type: 'message', data: textFrom('Bob', 'invoice attached') });
+    directory.account('default').journal.append(textFrom('Alice', 'the door code is 4711'));
+    directory.account('office').journal.append(textFrom('Bob', 'invoice attached'));
     const view = await new DashboardViews(directory, '1').current(NOT_ADMIN);
     assert.deepEqual(panel(view, 'default').events.map((event) => event.summary), ['Received text message from Alice']);
     assert.deepEqual(panel(view, 'office').events.map((event) => event.summary), ['Received text message from Bob']);

@@ -76,19 +76,7 @@ export function fromAlice(id: string): Pick<
   };
 }
 
-export const NO_CONTENT = {
-  text: null,
-  caption: null,
-  media: null,
-  location: null,
-  contact: null,
-  poll: null,
-  quoted_id: null,
-  mentions: [],
-  reaction: null,
-  poll_vote: null,
-  target_id: null,
-};
+export { NO_CONTENT } from '../helpers/messages.js';
 
 /** A message exactly as Baileys hands it over after decrypting, built field by field. */
 export function raw(key: WAMessageKey, message: proto.IMessage, extra: Partial<proto.IWebMessageInfo> = {}): WAMessage {

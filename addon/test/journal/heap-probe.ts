@@ -6,6 +6,7 @@
  */
 import { Journal } from '../../src/journal/journal.js';
 import type { JournalInput } from '../../src/journal/types.js';
+import { messageEvent } from '../helpers/messages.js';
 
 const [dir, maxEvents, count] = process.argv.slice(2);
 if (!dir || !maxEvents || !count) throw new Error('usage: heap-probe <dir> <maxEvents> <count>');
@@ -20,32 +21,10 @@ function heapAfterGc(): number {
 }
 
 function message(index: number): JournalInput {
-  return {
-    type: 'message',
-    data: {
-      id: `3EB0${index.toString(16).padStart(16, '0')}`,
-      chat: '491701234567@s.whatsapp.net',
-      chat_type: 'individual',
-      chat_name: 'Anna',
-      sender: '491701234567@s.whatsapp.net',
-      sender_phone: '+491701234567',
-      sender_name: 'Anna',
-      from_me: false,
-      timestamp: new Date().toISOString(),
-      kind: 'text',
-      text: `Message number ${index}: ${'lorem ipsum dolor sit amet '.repeat(8)}`,
-      caption: null,
-      media: null,
-      location: null,
-      contact: null,
-      poll: null,
-      quoted_id: null,
-      mentions: [],
-      reaction: null,
-      poll_vote: null,
-      target_id: null,
-    },
-  };
+  return messageEvent(`3EB0${index.toString(16).padStart(16, '0')}`, {
+    chat_name: 'Anna',
+    text: `Message number ${index}: ${'lorem ipsum dolor sit amet '.repeat(8)}`,
+  });
 }
 
 const journal = await Journal.open(dir, { maxEvents: Number(maxEvents) });

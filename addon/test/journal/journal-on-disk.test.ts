@@ -3,38 +3,10 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Journal } from '../../src/journal/journal.js';
-import type { JournalEvent, JournalInput } from '../../src/journal/types.js';
+import type { JournalEvent } from '../../src/journal/types.js';
 import { encodeRecord } from '../../src/util/framed-records.js';
+import { messageEvent } from '../helpers/messages.js';
 import { eventId, statusEvent, withTempDir } from './helpers.js';
-
-function message(id: string): JournalInput {
-  return {
-    type: 'message',
-    data: {
-      id,
-      chat: '491701234567@s.whatsapp.net',
-      chat_type: 'individual',
-      chat_name: null,
-      sender: '491701234567@s.whatsapp.net',
-      sender_phone: '+491701234567',
-      sender_name: 'Anna',
-      from_me: false,
-      timestamp: '2026-11-27T10:00:00.000Z',
-      kind: 'text',
-      text: `hello ${id}`,
-      caption: null,
-      media: null,
-      location: null,
-      contact: null,
-      poll: null,
-      quoted_id: null,
-      mentions: [],
-      reaction: null,
-      poll_vote: null,
-      target_id: null,
-    },
-  };
-}
 
 async function readAll(journal: Journal, pageSize: number): Promise<JournalEvent[]> {
   const events: JournalEvent[] = [];
@@ -86,10 +58,10 @@ describe('journal served from disk', () => {
   it('answers a redelivered message with its first event even when that one is only on disk', async () => {
     await withTempDir(async (dir) => {
       const journal = await Journal.open(dir);
-      const first = await journal.append(message('OLD'));
+      const first = await journal.append(messageEvent('OLD'));
       // Enough later events that the first one is no longer among those kept parsed in memory.
       await Promise.all(Array.from({ length: 3_000 }, (_, i) => journal.append(statusEvent(`s${i}`))));
-      const again = await journal.append(message('OLD'));
+      const again = await journal.append(messageEvent('OLD'));
       assert.deepEqual(again, first);
       assert.equal(journal.lastSeq, 3_001, 'nothing new was journalled');
       await journal.close();

@@ -9,40 +9,11 @@ import { describe, it } from 'node:test';
 import { EVENTS_PER_PAGE } from '../../src/journal/event-index.js';
 import { Journal } from '../../src/journal/journal.js';
 import { MESSAGE_WINDOW } from '../../src/journal/recent-messages.js';
-import type { JournalInput } from '../../src/journal/types.js';
 import { encodeRecord } from '../../src/util/framed-records.js';
+import { messageEvent } from '../helpers/messages.js';
 import { eventId, statusEvent, withTempDir } from './helpers.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-function message(id: string): JournalInput {
-  return {
-    type: 'message',
-    data: {
-      id,
-      chat: '491701234567@s.whatsapp.net',
-      chat_type: 'individual',
-      chat_name: null,
-      sender: '491701234567@s.whatsapp.net',
-      sender_phone: '+491701234567',
-      sender_name: 'Anna',
-      from_me: false,
-      timestamp: '2026-11-27T10:00:00.000Z',
-      kind: 'text',
-      text: `hello ${id}`,
-      caption: null,
-      media: null,
-      location: null,
-      contact: null,
-      poll: null,
-      quoted_id: null,
-      mentions: [],
-      reaction: null,
-      poll_vote: null,
-      target_id: null,
-    },
-  };
-}
 
 const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 
@@ -93,20 +64,20 @@ describe('journal pages', () => {
   it(`recognises a redelivered message among the newest ${MESSAGE_WINDOW.toLocaleString('en')} messages, read back from its page on disk`, { timeout: 120_000 }, async () => {
     await withTempDir(async (dir) => {
       const journal = await Journal.open(dir);
-      const first = await journal.append(message('FIRST'));
+      const first = await journal.append(messageEvent('FIRST'));
       const burst = async (from: number, count: number): Promise<void> => {
-        await Promise.all(range(from, from + count - 1).map((index) => journal.append(message(`M${index}`))));
+        await Promise.all(range(from, from + count - 1).map((index) => journal.append(messageEvent(`M${index}`))));
       };
       await burst(0, 3 * EVENTS_PER_PAGE + 5);
-      const middle = await journal.append(message('MIDDLE'));
+      const middle = await journal.append(messageEvent('MIDDLE'));
       await burst(1_000, 10_000);
-      assert.deepEqual(await journal.append(message('FIRST')), first);
-      assert.deepEqual(await journal.append(message('MIDDLE')), middle);
-      assert.deepEqual(await journal.append(message('M100')), (await journal.read(101, 1)).events[0]);
+      assert.deepEqual(await journal.append(messageEvent('FIRST')), first);
+      assert.deepEqual(await journal.append(messageEvent('MIDDLE')), middle);
+      assert.deepEqual(await journal.append(messageEvent('M100')), (await journal.read(101, 1)).events[0]);
       const lastSeq = journal.lastSeq;
       // The window is what WhatsApp's redelivery needs; a message older than that is a new event.
       await burst(20_000, MESSAGE_WINDOW);
-      const afterWindow = await journal.append(message('FIRST'));
+      const afterWindow = await journal.append(messageEvent('FIRST'));
       assert.equal(afterWindow.seq, lastSeq + MESSAGE_WINDOW + 1);
       await journal.close();
     });

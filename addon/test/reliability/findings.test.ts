@@ -6,41 +6,12 @@ import { rmSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { DeliverSpec } from '../../src/fakewa/contacts.js';
 import { Journal } from '../../src/journal/journal.js';
-import type { JournalInput, MessageData } from '../../src/journal/types.js';
+import type { MessageData } from '../../src/journal/types.js';
 import { statusEvent, withTempDir } from '../journal/helpers.js';
 import { rawRequest } from '../helpers/http.js';
+import { messageEvent } from '../helpers/messages.js';
 import { startRealSession } from '../helpers/real-session.js';
 import { startService, type RunningService } from '../helpers/service.js';
-
-function message(id: string, overrides: Partial<MessageData> = {}): JournalInput {
-  return {
-    type: 'message',
-    data: {
-      id,
-      chat: '4917612345678@s.whatsapp.net',
-      chat_type: 'individual',
-      chat_name: null,
-      sender: '4917612345678@s.whatsapp.net',
-      sender_phone: '+4917612345678',
-      sender_name: null,
-      from_me: false,
-      timestamp: new Date().toISOString(),
-      kind: 'text',
-      text: `text of ${id}`,
-      caption: null,
-      media: null,
-      location: null,
-      contact: null,
-      poll: null,
-      quoted_id: null,
-      mentions: [],
-      reaction: null,
-      poll_vote: null,
-      target_id: null,
-      ...overrides,
-    },
-  };
-}
 
 async function messageIds(journal: Journal): Promise<string[]> {
   return (await journal.read(0, 1000)).events
@@ -52,8 +23,8 @@ describe('a message WhatsApp delivers again is journalled once', () => {
   it('answers a redelivery with the first event, also while the first is still being written', async () => {
     await withTempDir(async (dir) => {
       const journal = await Journal.open(dir);
-      const [first, concurrent] = await Promise.all([journal.append(message('A')), journal.append(message('A'))]);
-      const later = await journal.append(message('A'));
+      const [first, concurrent] = await Promise.all([journal.append(messageEvent('A')), journal.append(messageEvent('A'))]);
+      const later = await journal.append(messageEvent('A'));
       assert.equal(concurrent.seq, first.seq);
       assert.equal(later.seq, first.seq);
       assert.deepEqual(await messageIds(journal), ['A']);
@@ -64,11 +35,11 @@ describe('a message WhatsApp delivers again is journalled once', () => {
   it('remembers journalled messages across a restart', async () => {
     await withTempDir(async (dir) => {
       const journal = await Journal.open(dir);
-      const first = await journal.append(message('A'));
+      const first = await journal.append(messageEvent('A'));
       await journal.close();
       const reopened = await Journal.open(dir);
-      assert.equal((await reopened.append(message('A'))).seq, first.seq);
-      assert.equal((await reopened.append(message('B'))).seq, first.seq + 1);
+      assert.equal((await reopened.append(messageEvent('A'))).seq, first.seq);
+      assert.equal((await reopened.append(messageEvent('B'))).seq, first.seq + 1);
       assert.deepEqual(await messageIds(reopened), ['A', 'B']);
       await reopened.close();
     });
@@ -77,10 +48,10 @@ describe('a message WhatsApp delivers again is journalled once', () => {
   it('keeps different messages apart: another id, chat or sender, and repeated statuses', async () => {
     await withTempDir(async (dir) => {
       const journal = await Journal.open(dir);
-      await journal.append(message('A'));
-      await journal.append(message('B'));
-      await journal.append(message('A', { chat: '120363000000000001@g.us', chat_type: 'group' }));
-      await journal.append(message('A', { chat: '120363000000000001@g.us', chat_type: 'group', sender: '4915100000000@s.whatsapp.net' }));
+      await journal.append(messageEvent('A'));
+      await journal.append(messageEvent('B'));
+      await journal.append(messageEvent('A', { chat: '120363000000000001@g.us', chat_type: 'group' }));
+      await journal.append(messageEvent('A', { chat: '120363000000000001@g.us', chat_type: 'group', sender: '4915100000000@s.whatsapp.net' }));
       await journal.append(statusEvent('A'));
       await journal.append(statusEvent('A'));
       assert.equal((await journal.read(0, 1000)).events.length, 6);
@@ -91,9 +62,9 @@ describe('a message WhatsApp delivers again is journalled once', () => {
   it('forgets a message once it is trimmed, so the memory it needs stays bounded', async () => {
     await withTempDir(async (dir) => {
       const journal = await Journal.open(dir, { maxEvents: 100 });
-      const first = await journal.append(message('A'));
+      const first = await journal.append(messageEvent('A'));
       for (let i = 0; i < 150; i += 1) await journal.append(statusEvent(`s${i}`));
-      const again = await journal.append(message('A'));
+      const again = await journal.append(messageEvent('A'));
       assert.ok(again.seq > first.seq, 'a trimmed message is journalled as new');
       await journal.close();
     });
