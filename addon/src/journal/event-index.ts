@@ -8,6 +8,7 @@
  * tens of kB) from the page's offset. A hole in the seqs (records lost to damage) or a new segment
  * starts a new page.
  */
+import { slideToFront } from '../util/column-queue.js';
 
 export interface EventLocation {
   seq: number;
@@ -176,27 +177,14 @@ export class EventIndex {
     return low;
   }
 
-  /** Slides the pages to the front, growing the arrays only when more than half of them is in use. */
+  /** Makes room at the tail for another page (see slideToFront). */
   private makeRoom(): void {
-    const used = this.tail - this.head;
-    const capacity = used * 2 > this.firstSeqs.length ? this.firstSeqs.length * 2 : this.firstSeqs.length;
-    const move = <A extends Float64Array | Uint32Array>(array: A, make: (size: number) => A): A => {
-      if (capacity === array.length) {
-        array.copyWithin(0, this.head, this.tail);
-        return array;
-      }
-      const grown = make(capacity);
-      grown.set(array.subarray(this.head, this.tail));
-      return grown;
-    };
-    this.firstSeqs = move(this.firstSeqs, (size) => new Float64Array(size));
-    this.segments = move(this.segments, (size) => new Uint32Array(size));
-    this.offsets = move(this.offsets, (size) => new Float64Array(size));
-    this.ends = move(this.ends, (size) => new Float64Array(size));
-    this.counts = move(this.counts, (size) => new Uint32Array(size));
-    this.firstTimes = move(this.firstTimes, (size) => new Float64Array(size));
-    this.lastTimes = move(this.lastTimes, (size) => new Float64Array(size));
+    [this.firstSeqs, this.segments, this.offsets, this.ends, this.counts, this.firstTimes, this.lastTimes] = slideToFront(
+      [this.firstSeqs, this.segments, this.offsets, this.ends, this.counts, this.firstTimes, this.lastTimes] as const,
+      this.head,
+      this.tail,
+    );
+    this.tail -= this.head;
     this.head = 0;
-    this.tail = used;
   }
 }

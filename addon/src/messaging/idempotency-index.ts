@@ -9,6 +9,7 @@
  * are skipped when met, and the table is rebuilt from the live entries once it is half full.
  */
 import { crc32 } from 'node:zlib';
+import { slideToFront } from '../util/column-queue.js';
 import type { RecordLocation } from '../util/rolling-record-log.js';
 
 /** A non-zero 32-bit digest of a key; 0 marks a forgotten entry. Equal keys, equal digests. */
@@ -137,25 +138,14 @@ export class IdempotencyIndex {
     this.lengths[slot] = location.length;
   }
 
-  /** Slides the entries to the front, growing the arrays only when more than half of them is in use. */
+  /** Makes room at the tail for another entry (see slideToFront); handles stay valid. */
   private makeRoom(): void {
-    const used = this.length;
-    const capacity = used * 2 > this.digests.length ? this.digests.length * 2 : this.digests.length;
-    const move = <A extends Float64Array | Uint32Array>(array: A, make: (size: number) => A): A => {
-      if (capacity === array.length) {
-        array.copyWithin(0, this.head, this.tail);
-        return array;
-      }
-      const grown = make(capacity);
-      grown.set(array.subarray(this.head, this.tail));
-      return grown;
-    };
-    this.digests = move(this.digests, (size) => new Uint32Array(size));
-    this.times = move(this.times, (size) => new Float64Array(size));
-    this.files = move(this.files, (size) => new Uint32Array(size));
-    this.offsets = move(this.offsets, (size) => new Uint32Array(size));
-    this.lengths = move(this.lengths, (size) => new Uint32Array(size));
+    [this.digests, this.times, this.files, this.offsets, this.lengths] = slideToFront(
+      [this.digests, this.times, this.files, this.offsets, this.lengths] as const,
+      this.head,
+      this.tail,
+    );
+    this.tail -= this.head;
     this.head = 0;
-    this.tail = used;
   }
 }
