@@ -6,19 +6,11 @@
  */
 import { Journal } from '../../src/journal/journal.js';
 import type { JournalInput } from '../../src/journal/types.js';
+import { inBursts, memoryAfterGc } from '../helpers/heap-probe.js';
 import { messageEvent } from '../helpers/messages.js';
 
 const [dir, maxEvents, count] = process.argv.slice(2);
 if (!dir || !maxEvents || !count) throw new Error('usage: heap-probe <dir> <maxEvents> <count>');
-const gc = (globalThis as { gc?: () => void }).gc;
-if (!gc) throw new Error('run with --expose-gc');
-
-function heapAfterGc(): number {
-  gc!();
-  gc!();
-  const { heapUsed, arrayBuffers } = process.memoryUsage();
-  return heapUsed + arrayBuffers;
-}
 
 function message(index: number): JournalInput {
   return messageEvent(`3EB0${index.toString(16).padStart(16, '0')}`, {
@@ -28,12 +20,9 @@ function message(index: number): JournalInput {
 }
 
 const journal = await Journal.open(dir, { maxEvents: Number(maxEvents) });
-const before = heapAfterGc();
-const BURST = 1_000;
-for (let next = 0; next < Number(count); next += BURST) {
-  await Promise.all(Array.from({ length: Math.min(BURST, Number(count) - next) }, (_, i) => journal.append(message(next + i))));
-}
-const after = heapAfterGc();
+const before = memoryAfterGc();
+await inBursts(Number(count), (index) => journal.append(message(index)));
+const after = memoryAfterGc();
 const page = await journal.read(0, 10);
 process.stdout.write(`${JSON.stringify({ before, after, lastSeq: journal.lastSeq, oldestSeq: page.oldestSeq })}\n`);
 await journal.close();

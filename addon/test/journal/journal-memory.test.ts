@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { dirname, join } from 'node:path';
 import { it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { withTempDir } from './helpers.js';
+import { MB, runHeapProbe } from '../helpers/heap-probe.js';
 
-const PROBE = join(dirname(fileURLToPath(import.meta.url)), 'heap-probe.js');
+const PROBE = new URL('./heap-probe.js', import.meta.url);
 const EVENTS = 50_000;
-const MB = 1024 * 1024;
 
 interface HeapProbe {
   before: number;
@@ -17,11 +12,8 @@ interface HeapProbe {
   oldestSeq: number;
 }
 
-async function heapGrowth(maxEvents: number): Promise<HeapProbe> {
-  return withTempDir(async (dir) => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', PROBE, dir, String(maxEvents), String(EVENTS)]);
-    return JSON.parse(stdout) as HeapProbe;
-  });
+function heapGrowth(maxEvents: number): Promise<HeapProbe> {
+  return runHeapProbe<HeapProbe>(PROBE, maxEvents, EVENTS);
 }
 
 it(`keeps ${EVENTS.toLocaleString('en')} retained messages out of memory: retention costs a page index, not the events`, { timeout: 120_000 }, async () => {

@@ -6,18 +6,10 @@
  */
 import type { SentMessage } from '../../src/engine/types.js';
 import { IdempotencyStore } from '../../src/messaging/idempotency.js';
+import { inBursts, memoryAfterGc } from '../helpers/heap-probe.js';
 
 const [dir, count] = process.argv.slice(2);
 if (!dir || !count) throw new Error('usage: idempotency-heap-probe <dir> <count>');
-const gc = (globalThis as { gc?: () => void }).gc;
-if (!gc) throw new Error('run with --expose-gc');
-
-function heapAfterGc(): number {
-  gc!();
-  gc!();
-  const { heapUsed, arrayBuffers } = process.memoryUsage();
-  return heapUsed + arrayBuffers;
-}
 
 /** Keys and bodies as Home Assistant sends them: a random UUID, a sha-256 of the request. */
 const keyOf = (index: number): string => `5f0c2d8e-7a1b-4c3d-9e8f-${index.toString(16).padStart(12, '0')}`;
@@ -29,14 +21,10 @@ const sent = (index: number): SentMessage => ({
 });
 
 const store = await IdempotencyStore.open<SentMessage>(dir);
-const before = heapAfterGc();
-const BURST = 1_000;
-for (let next = 0; next < Number(count); next += BURST) {
-  const burst = Array.from({ length: Math.min(BURST, Number(count) - next) }, (_, i) => next + i);
-  await Promise.all(burst.map((index) => store.run(keyOf(index), fingerprintOf(index), async () => sent(index))));
-}
+const before = memoryAfterGc();
+await inBursts(Number(count), (index) => store.run(keyOf(index), fingerprintOf(index), async () => sent(index)));
 await store.flush();
-const after = heapAfterGc();
+const after = memoryAfterGc();
 let resent = false;
 const first = await store.run(keyOf(0), fingerprintOf(0), async () => ((resent = true), sent(-1)));
 process.stdout.write(`${JSON.stringify({ before, after, firstId: first.id, resent })}\n`);

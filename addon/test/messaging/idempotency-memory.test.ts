@@ -1,16 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { MB, runHeapProbe } from '../helpers/heap-probe.js';
 
-const PROBE = join(dirname(fileURLToPath(import.meta.url)), 'idempotency-heap-probe.js');
+const PROBE = new URL('./idempotency-heap-probe.js', import.meta.url);
 /** A little more than a day of sends at the default pace, all within the 24 hours a key is kept. */
 const KEYS = 20_000;
-const MB = 1024 * 1024;
 
 interface HeapProbe {
   before: number;
@@ -20,17 +14,11 @@ interface HeapProbe {
 }
 
 it(`keeps ${KEYS.toLocaleString('en')} Idempotency-Keys on disk: memory holds an index, not the records`, { timeout: 120_000 }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'wa-idem-heap-'));
-  try {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', PROBE, dir, String(KEYS)]);
-    const probe = JSON.parse(stdout) as HeapProbe;
-    const growth = probe.after - probe.before;
-    console.log(`# memory growth after ${KEYS} keys: ${(growth / MB).toFixed(2)} MB (${Math.round(growth / KEYS)} bytes a key)`);
-    assert.equal(probe.resent, false, 'the oldest key still stops a second send');
-    assert.equal(probe.firstId, '3EB00000000000000000', 'and answers with its first result, read back from disk');
-    // As objects on the heap the records take about 380 bytes a key: 7+ MB per account and day.
-    assert.ok(growth < 2 * MB, `memory grew ${(growth / MB).toFixed(1)} MB for ${KEYS} keys`);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const probe = await runHeapProbe<HeapProbe>(PROBE, KEYS);
+  const growth = probe.after - probe.before;
+  console.log(`# memory growth after ${KEYS} keys: ${(growth / MB).toFixed(2)} MB (${Math.round(growth / KEYS)} bytes a key)`);
+  assert.equal(probe.resent, false, 'the oldest key still stops a second send');
+  assert.equal(probe.firstId, '3EB00000000000000000', 'and answers with its first result, read back from disk');
+  // As objects on the heap the records take about 380 bytes a key: 7+ MB per account and day.
+  assert.ok(growth < 2 * MB, `memory grew ${(growth / MB).toFixed(1)} MB for ${KEYS} keys`);
 });
