@@ -12,8 +12,14 @@ import { promisify } from 'node:util';
 
 export const MB = 1024 * 1024;
 
+/** What every probe prints: memory after a full GC before and after its load (see memoryAfterGc). */
+export interface MemoryFigures {
+  before: number;
+  after: number;
+}
+
 /** Runs the compiled probe at `probe` with a fresh data folder as its first argument; returns what it printed, parsed. */
-export async function runHeapProbe<Figures>(probe: URL, ...args: (string | number)[]): Promise<Figures> {
+export async function runHeapProbe<Figures extends MemoryFigures>(probe: URL, ...args: (string | number)[]): Promise<Figures> {
   const dir = await mkdtemp(join(tmpdir(), 'wa-heap-probe-'));
   try {
     const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', fileURLToPath(probe), dir, ...args.map(String)]);

@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { MB, runHeapProbe } from '../helpers/heap-probe.js';
+import { MB, runHeapProbe, type MemoryFigures } from '../helpers/heap-probe.js';
 
 const PROBE = new URL('./heap-probe.js', import.meta.url);
 const EVENTS = 50_000;
 
-interface HeapProbe {
-  before: number;
-  after: number;
+interface HeapProbe extends MemoryFigures {
   lastSeq: number;
   oldestSeq: number;
 }

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { MB, runHeapProbe } from '../helpers/heap-probe.js';
+import { MB, runHeapProbe, type MemoryFigures } from '../helpers/heap-probe.js';
 
 const PROBE = new URL('./idempotency-heap-probe.js', import.meta.url);
 /** A little more than a day of sends at the default pace, all within the 24 hours a key is kept. */
 const KEYS = 20_000;
 
-interface HeapProbe {
-  before: number;
-  after: number;
+interface HeapProbe extends MemoryFigures {
   firstId: string;
   resent: boolean;
 }
