@@ -31,6 +31,7 @@ from tests.reliability.addon_process import (
     DEFAULT_JID,
     MAIN,
     AddonProcess,
+    wait_for,
 )
 
 if TYPE_CHECKING:
@@ -257,6 +258,21 @@ class Arrivals:
         lost = len(ids - self.counts.keys())
         duplicated = sum(self.counts[i] - 1 for i in ids if self.counts[i] > 1)
         return lost, duplicated
+
+    async def numbered_on_the_bus(
+        self, prefix: str, count: int, since_ns: int, what: str
+    ) -> tuple[float, int, int]:
+        """Wait for ids `prefix000000` onwards (the load client's numbering) to be fired.
+
+        Seconds from `since_ns` until the last of them fired, and how many were lost and duplicated.
+        """
+        ids = {f"{prefix}{n:06d}" for n in range(count)}
+
+        async def last_fired() -> int:
+            return self.last_of(ids)
+
+        last = await wait_for(last_fired, within=600, what=what, interval=0.05)
+        return (round((last - since_ns) / 1e9, 2), *self.lost_and_duplicated(ids))
 
     def close(self) -> None:
         """Stop listening."""

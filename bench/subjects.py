@@ -10,17 +10,34 @@ them is what the add-on adds on top of Baileys.
 from __future__ import annotations
 
 import asyncio
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 import json
 import os
 from pathlib import Path
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from harness import BENCH_DIR, NODE, BenchAddon, profiling_args, start_addon
+from harness import (
+    BENCH_DIR,
+    NODE,
+    PROFILES,
+    Arrivals,
+    BenchAddon,
+    profiling_args,
+    setup_entry,
+    start_addon,
+    unload_all,
+)
 
 from tests.reliability.addon_process import free_port, wait_for
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from conftest import BenchSizes
+    from homeassistant.core import HomeAssistant
 
 SENDER = "+4917612345678"
 # Each add-on gets its own phone, so Home Assistant can hold an entry for each at once.
@@ -220,3 +237,34 @@ async def offline_backlog(
         ),
         "finished_at": time.monotonic_ns(),
     }
+
+
+@asynccontextmanager
+async def pairs_on_home_assistant(
+    hass: HomeAssistant, tmp_path: Path, sizes: BenchSizes, idle_s: float
+) -> AsyncIterator[tuple[list[Subject], Arrivals]]:
+    """An add-on and a bare Baileys per profile, linked, connected and idle for `idle_s`.
+
+    Home Assistant holds its long poll to each add-on all along, as at home; what reaches its bus
+    is in the Arrivals. Everything is unloaded and stopped on the way out.
+    """
+    arrivals = Arrivals(hass)
+    subjects: list[Subject] = []
+    try:
+        for profile in sizes.profiles:
+            launcher = PROFILES[profile]
+            subjects.append(await start_addon_subject(tmp_path, profile, launcher))
+            subjects.append(await start_bare_subject(tmp_path, profile, launcher))
+        connected = time.monotonic()
+        for subject in subjects:
+            if subject.kind == "addon":
+                await setup_entry(
+                    hass, subject.url, subject.key, jid=jid_of(subject.phone)
+                )
+        await asyncio.sleep(max(0.0, connected + idle_s - time.monotonic()))
+        yield subjects, arrivals
+    finally:
+        arrivals.close()
+        await unload_all(hass)
+        for subject in subjects:
+            await subject.close()

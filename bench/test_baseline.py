@@ -12,25 +12,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from harness import (
-    BENCH_DIR,
-    PROFILES,
-    Arrivals,
-    heap_figures,
-    rss_mb,
-    setup_entry,
-    start_addon,
-    unload_all,
-)
+from harness import BENCH_DIR, heap_figures, rss_mb, start_addon
 import pytest
-from subjects import (
-    ProcessCost,
-    Subject,
-    jid_of,
-    offline_backlog,
-    start_addon_subject,
-    start_bare_subject,
-)
+from subjects import ProcessCost, offline_backlog, pairs_on_home_assistant
 
 from tests.reliability.addon_process import free_port, wait_for
 
@@ -41,36 +25,15 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
 
-async def start_pairs(tmp_path: Path, sizes: BenchSizes) -> list[Subject]:
-    """An add-on and a bare Baileys per profile, each linked and connected."""
-    subjects = []
-    for profile in sizes.profiles:
-        launcher = PROFILES[profile]
-        subjects.append(await start_addon_subject(tmp_path, profile, launcher))
-        subjects.append(await start_bare_subject(tmp_path, profile, launcher))
-    return subjects
-
-
 @pytest.mark.usefixtures("enable_custom_integrations", "socket_enabled")
 async def test_idle_and_offline_catch_up_against_bare_baileys(
     hass: HomeAssistant, tmp_path: Path, sizes: BenchSizes, results: dict[str, Any]
 ) -> None:
     """Idle RSS and CPU, then a backlog delivered at login, add-on ÷ bare Baileys."""
-    subjects: list[Subject] = []
-    arrivals = Arrivals(hass)
     figures = results.setdefault("vs_bare", {})
-    try:
-        subjects = await start_pairs(tmp_path, sizes)
-        connected = time.monotonic()
-        for subject in subjects:
-            if subject.kind == "addon":
-                # Home Assistant holds its long poll to the add-on all along, as at home.
-                await setup_entry(
-                    hass, subject.url, subject.key, jid=jid_of(subject.phone)
-                )
-        await asyncio.sleep(
-            max(0.0, connected + sizes.idle_after_connect_s - time.monotonic())
-        )
+    async with pairs_on_home_assistant(
+        hass, tmp_path, sizes, sizes.idle_after_connect_s
+    ) as (subjects, arrivals):
         for subject in subjects:
             figures.setdefault(subject.profile, {}).setdefault("idle_rss_mb", {})[
                 subject.kind
@@ -95,21 +58,16 @@ async def test_idle_and_offline_catch_up_against_bare_baileys(
             entry = figures[subject.profile].setdefault("catch_up", {"messages": count})
             entry[subject.kind] = backlog["seconds"]
             if subject.kind == "addon":
-                ids = {f"{backlog['prefix']}{n:06d}" for n in range(count)}
-
-                async def on_the_bus(ids: set[str] = ids) -> int:
-                    return arrivals.last_of(ids)
-
-                last = await wait_for(
-                    on_the_bus, within=600, what="the backlog on the bus", interval=0.05
+                (
+                    entry["addon_bus"],
+                    entry["lost"],
+                    entry["duplicated"],
+                ) = await arrivals.numbered_on_the_bus(
+                    backlog["prefix"],
+                    count,
+                    backlog["handed_over_ns"],
+                    "the backlog on the bus",
                 )
-                entry["addon_bus"] = round((last - backlog["handed_over_ns"]) / 1e9, 2)
-                entry["lost"], entry["duplicated"] = arrivals.lost_and_duplicated(ids)
-    finally:
-        arrivals.close()
-        await unload_all(hass)
-        for subject in subjects:
-            await subject.close()
 
 
 @pytest.mark.usefixtures("socket_enabled")

@@ -10,15 +10,11 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-import time
 from typing import TYPE_CHECKING, Any
 
-from harness import Arrivals, heap_figures, rss_mb, run_client, setup_entry, unload_all
+from harness import heap_figures, rss_mb, run_client
 import pytest
-from subjects import Subject, jid_of
-from test_baseline import start_pairs
-
-from tests.reliability.addon_process import wait_for
+from subjects import Subject, pairs_on_home_assistant
 
 if TYPE_CHECKING:
     from conftest import BenchSizes
@@ -65,69 +61,56 @@ async def test_burst_and_memory_against_bare_baileys(
     hass: HomeAssistant, tmp_path: Path, sizes: BenchSizes, results: dict[str, Any]
 ) -> None:
     """Burst throughput, then RSS after it and idle, add-on ÷ bare Baileys, per profile."""
-    subjects: list[Subject] = []
-    arrivals = Arrivals(hass)
     idling: list[asyncio.Task[None]] = []
-    try:
-        subjects = await start_pairs(tmp_path, sizes)
-        connected = time.monotonic()
-        for subject in subjects:
-            if subject.kind == "addon":
-                await setup_entry(
-                    hass, subject.url, subject.key, jid=jid_of(subject.phone)
+    async with pairs_on_home_assistant(
+        hass, tmp_path, sizes, sizes.idle_before_load_s
+    ) as (subjects, arrivals):
+        try:
+            for subject in subjects:
+                subject.figures["idle_rss_mb"] = await rss_mb(subject.pid)
+
+            for subject in subjects:
+                count = sizes.soak_messages[subject.profile]
+                figures = await burst(subject, count, sizes.burst_concurrency)
+                if subject.kind == "addon":
+                    (
+                        figures["fired_s"],
+                        figures["lost"],
+                        figures["duplicated"],
+                    ) = await arrivals.numbered_on_the_bus(
+                        figures["prefix"],
+                        count,
+                        figures["started_ns"],
+                        "the burst on the bus",
+                    )
+                subject.figures["burst"] = figures
+                # Each one idles while the next is loaded: an idle process's RSS does not depend on it.
+                idling.append(
+                    asyncio.create_task(
+                        memory_after_idle(subject, sizes.idle_after_load_s)
+                    )
                 )
-        await asyncio.sleep(
-            max(0.0, connected + sizes.idle_before_load_s - time.monotonic())
+            await asyncio.gather(*idling)
+        finally:
+            for task in idling:
+                task.cancel()
+
+    vs_bare = results.setdefault("vs_bare", {})
+    for subject in subjects:
+        burst_figures = {
+            k: v
+            for k, v in subject.figures.pop("burst").items()
+            if not k.endswith("_ns")
+        }
+        soak = vs_bare.setdefault(subject.profile, {}).setdefault(
+            "soak",
+            {
+                "messages": sizes.soak_messages[subject.profile],
+                "concurrency": sizes.burst_concurrency,
+            },
         )
-        for subject in subjects:
-            subject.figures["idle_rss_mb"] = await rss_mb(subject.pid)
-
-        for subject in subjects:
-            count = sizes.soak_messages[subject.profile]
-            figures = await burst(subject, count, sizes.burst_concurrency)
-            if subject.kind == "addon":
-                ids = {f"{figures['prefix']}{n:06d}" for n in range(count)}
-
-                async def all_fired(ids: set[str] = ids) -> int:
-                    return arrivals.last_of(ids)
-
-                last = await wait_for(
-                    all_fired, within=600, what="the burst on the bus", interval=0.05
-                )
-                figures["fired_s"] = round((last - figures["started_ns"]) / 1e9, 2)
-                figures["lost"], figures["duplicated"] = arrivals.lost_and_duplicated(
-                    ids
-                )
-            subject.figures["burst"] = figures
-            # Each one idles while the next is loaded: an idle process's RSS does not depend on it.
-            idling.append(
-                asyncio.create_task(memory_after_idle(subject, sizes.idle_after_load_s))
-            )
-        await asyncio.gather(*idling)
-
-        vs_bare = results.setdefault("vs_bare", {})
-        for subject in subjects:
-            burst_figures = {
-                k: v
-                for k, v in subject.figures.pop("burst").items()
-                if not k.endswith("_ns")
-            }
-            soak = vs_bare.setdefault(subject.profile, {}).setdefault(
-                "soak",
-                {
-                    "messages": sizes.soak_messages[subject.profile],
-                    "concurrency": sizes.burst_concurrency,
-                },
-            )
-            soak[subject.kind] = {**subject.figures, "burst": burst_figures}
-        for subject in subjects:
-            if subject.kind == "addon":
-                soak = vs_bare[subject.profile]["soak"]["addon"]["burst"]
-                assert (soak["lost"], soak["duplicated"]) == (0, 0)
-    finally:
-        for task in idling:
-            task.cancel()
-        arrivals.close()
-        await unload_all(hass)
-        for subject in subjects:
-            await subject.close()
+        soak[subject.kind] = {**subject.figures, "burst": burst_figures}
+    for subject in subjects:
+        if subject.kind == "addon":
+            soak = vs_bare[subject.profile]["soak"]["addon"]["burst"]
+            assert (soak["lost"], soak["duplicated"]) == (0, 0)

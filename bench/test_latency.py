@@ -22,6 +22,7 @@ from harness import (
     NODE,
     ONE_CORE,
     Arrivals,
+    BenchAddon,
     percentiles,
     run_client,
     running,
@@ -43,6 +44,24 @@ if TYPE_CHECKING:
 POLLED_EVENT = "bench_polled_message_received"
 # The polling baselines: every 5 s, and an eager one every 2 s.
 POLL_INTERVALS = {"poll_5s": 5.0, "poll_2s": 2.0}
+
+
+async def steady_stream(
+    addon: BenchAddon, sizes: BenchSizes, **also_to: str
+) -> list[tuple[str, str]]:
+    """The latency stream into the add-on (and `also_to`, such as a polling bridge's `bridge`).
+
+    Each message's id and when it was injected, in ns.
+    """
+    config = {"mode": "steady", "url": addon.url, "key": addon.api_key, **also_to}
+    config |= {"count": sizes.latency_messages, "rate": sizes.latency_rate}
+    time_limit = sizes.latency_messages / sizes.latency_rate + 120
+    return (await run_client(config, time_limit=time_limit))["sent"]
+
+
+def delays_ms(sent: list[tuple[str, str]], arrived_ns: dict[str, int]) -> list[float]:
+    """Injection to arrival of each message sent, in ms."""
+    return [(arrived_ns[message_id] - int(at_ns)) / 1e6 for message_id, at_ns in sent]
 
 
 class PollingBridge:
@@ -127,19 +146,7 @@ async def test_delivery_latency(
         async with running(*pollers):
             # Let the integration settle into its long poll before the stream starts.
             await asyncio.sleep(1)
-            sent = (
-                await run_client(
-                    {
-                        "mode": "steady",
-                        "url": addon.url,
-                        "key": addon.api_key,
-                        "bridge": bridge.url,
-                        "count": sizes.latency_messages,
-                        "rate": sizes.latency_rate,
-                    },
-                    time_limit=sizes.latency_messages / sizes.latency_rate + 120,
-                )
-            )["sent"]
+            sent = await steady_stream(addon, sizes, bridge=bridge.url)
             ids = {message_id for message_id, _ in sent}
 
             async def everyone_has_everything() -> bool:
@@ -156,11 +163,7 @@ async def test_delivery_latency(
             )
         latency = {}
         for design in ("push", *POLL_INTERVALS):
-            delays = [
-                (arrivals.at[design][message_id] - int(at_ns)) / 1e6
-                for message_id, at_ns in sent
-            ]
-            latency[design] = percentiles(delays)
+            latency[design] = percentiles(delays_ms(sent, arrivals.at[design]))
         assert max(arrivals.counts.values()) == 1, "a message was fired twice"
         results["latency_ms"] = latency
         results["latency_rate_per_s"] = sizes.latency_rate
@@ -287,18 +290,7 @@ async def test_delivery_latency_on_one_core(
         await addon.link()
         await setup_entry(hass, addon.url, addon.api_key)
         await asyncio.sleep(1)
-        sent = (
-            await run_client(
-                {
-                    "mode": "steady",
-                    "url": addon.url,
-                    "key": addon.api_key,
-                    "count": sizes.latency_messages,
-                    "rate": sizes.latency_rate,
-                },
-                time_limit=sizes.latency_messages / sizes.latency_rate + 120,
-            )
-        )["sent"]
+        sent = await steady_stream(addon, sizes)
         ids = {message_id for message_id, _ in sent}
 
         async def all_fired() -> int:
@@ -308,10 +300,7 @@ async def test_delivery_latency_on_one_core(
             all_fired, within=60, what="every message on the bus", interval=0.05
         )
         results["latency_one_core_ms"] = percentiles(
-            [
-                (arrivals.at["push"][message_id] - int(at_ns)) / 1e6
-                for message_id, at_ns in sent
-            ]
+            delays_ms(sent, arrivals.at["push"])
         )
     finally:
         arrivals.close()
