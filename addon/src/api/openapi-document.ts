@@ -45,14 +45,17 @@ function responses(route: Route, scoped: boolean): Json {
   return Object.fromEntries(Object.entries(all).map(([status, spec]) => [status, response(spec)]));
 }
 
-/** One OpenAPI parameter per property of an object schema. */
+/**
+ * One OpenAPI parameter per property of an object schema. A property with a default is filled in
+ * by the validator when it is left out, so a client may leave it out: it is not a required parameter.
+ */
 function parametersOf(schema: TSchema | undefined, place: 'path' | 'query'): Json[] {
   if (!schema) return [];
   const required = new Set((schema.required as string[] | undefined) ?? []);
   return Object.entries(schema.properties as Record<string, TSchema>).map(([name, property]) => ({
     name,
     in: place,
-    required: place === 'path' || required.has(name),
+    required: place === 'path' || (required.has(name) && !('default' in property)),
     schema: property,
     ...(property.description ? { description: property.description } : {}),
   }));
