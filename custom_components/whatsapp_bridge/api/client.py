@@ -11,14 +11,10 @@ import aiohttp
 from yarl import URL
 
 from .errors import (
-    ApiErrorCode,
-    WhatsAppAccountNotFoundError,
-    WhatsAppApiError,
     WhatsAppAuthError,
     WhatsAppConnectionError,
-    WhatsAppError,
     WhatsAppNoAnswerError,
-    WhatsAppTooManyAccountsError,
+    error_from_answer,
 )
 from .models import (
     AddonAccount,
@@ -353,7 +349,7 @@ class WhatsAppClient:
                     )
                 if response.status >= 400:
                     body = await self._read_json(response)
-                    raise _api_error(self.url, response.status, body)
+                    raise error_from_answer(self.url, response.status, body)
                 return await read(response)
         except TimeoutError as err:
             raise WhatsAppNoAnswerError(
@@ -386,17 +382,3 @@ async def _read_media(response: aiohttp.ClientResponse) -> MediaContent:
 def _segment(value: str) -> str:
     """Quote a value as one path segment, so `/`, `@` or `+` cannot change the route."""
     return quote(value, safe="")
-
-
-def _api_error(url: str, status: int, body: Any) -> WhatsAppError:
-    error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict) or "code" not in error:
-        return WhatsAppConnectionError(
-            f"{url} did not answer like the WhatsApp add-on (HTTP {status})"
-        )
-    code, message = str(error["code"]), str(error.get("message", ""))
-    if code == ApiErrorCode.ACCOUNT_NOT_FOUND:
-        return WhatsAppAccountNotFoundError(status, code, message)
-    if code == ApiErrorCode.TOO_MANY_ACCOUNTS:
-        return WhatsAppTooManyAccountsError(status, code, message)
-    return WhatsAppApiError(status, code, message)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 
 class WhatsAppError(Exception):
@@ -60,3 +61,18 @@ class ApiErrorCode(StrEnum):
     STORAGE_FULL = "storage_full"
     ACCOUNT_NOT_FOUND = "account_not_found"
     TOO_MANY_ACCOUNTS = "too_many_accounts"
+
+
+def error_from_answer(url: str, status: int, body: Any) -> WhatsAppError:
+    """Turn an add-on answer with a 4xx/5xx status into the error it stands for."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict) or "code" not in error:
+        return WhatsAppConnectionError(
+            f"{url} did not answer like the WhatsApp add-on (HTTP {status})"
+        )
+    code, message = str(error["code"]), str(error.get("message", ""))
+    if code == ApiErrorCode.ACCOUNT_NOT_FOUND:
+        return WhatsAppAccountNotFoundError(status, code, message)
+    if code == ApiErrorCode.TOO_MANY_ACCOUNTS:
+        return WhatsAppTooManyAccountsError(status, code, message)
+    return WhatsAppApiError(status, code, message)
