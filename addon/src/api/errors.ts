@@ -63,7 +63,16 @@ function asApiError(err: unknown): ApiError | null {
   if (err instanceof PhoneNumberError) return new ApiError(400, 'invalid_phone_number', err.message);
   if (err instanceof QueueFullError) return new ApiError(429, 'queue_full', err.message);
   if (err instanceof IdempotencyConflictError) return new ApiError(422, 'idempotency_key_reused', err.message);
+  if (isWhatsAppGone(err)) {
+    return new ApiError(503, 'whatsapp_unavailable', 'WhatsApp did not answer in time, or the connection closed while it was asked. Try again in a moment.');
+  }
   return null;
+}
+
+/** Baileys' own errors for a query WhatsApp never answered: timed out (408) or connection closed (428). */
+function isWhatsAppGone(err: unknown): boolean {
+  const status = (err as { isBoom?: boolean; output?: { statusCode?: number } } | null)?.output?.statusCode;
+  return (err as { isBoom?: boolean } | null)?.isBoom === true && (status === 408 || status === 428);
 }
 
 /** Turns anything thrown into the contract's error body: never HTML, never a stack trace. */

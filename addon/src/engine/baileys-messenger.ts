@@ -239,7 +239,7 @@ export class BaileysMessenger implements Messenger {
         description: group.desc ?? null,
         created: group.creation ? new Date(group.creation * 1000).toISOString() : null,
       }))
-      .sort((a, b) => a.subject.localeCompare(b.subject));
+      .sort((a, b) => (a.subject ?? '').localeCompare(b.subject ?? ''));
   }
 
   async checkNumber(phoneDigits: string): Promise<NumberCheck> {
